@@ -1,0 +1,200 @@
+"""Saving and loading trained models: `model.joblib` plus `manifest.json` in a run folder.
+
+Every write goes to a temporary file in the target folder and is renamed into place, so a crash
+mid-write leaves the previous file intact. Loading checks the format version and the model file's
+SHA-256 against the manifest, and says clearly what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+
+FORMAT = "news-tag-classifier"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+LATEST = "latest"
+
+
+def artifacts_root() -> Path:
+    """Where runs go: $CLASSIFIER_ARTIFACTS, or ./artifacts."""
+    return Path(os.environ.get("CLASSIFIER_ARTIFACTS", "artifacts"))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Atomically write pretty, UTF-8 JSON."""
+    atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def new_run_dir(root: Path | None = None) -> Path:
+    """A fresh folder under the artifacts root, named by UTC time."""
+    root = root or artifacts_root()
+    stamp = _dt.datetime.now(_dt.UTC).strftime("run-%Y%m%d-%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    return candidate
+
+
+def versions() -> dict[str, str]:
+    import numpy
+    import scipy
+    import sklearn  # noqa: F401  (versions are written at training time, when it is loaded anyway)
+
+    from . import __version__
+
+    return {"classifier": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "python": platform.python_version()}
+
+
+def save_model(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Write `model.joblib` then `manifest.json` (with format, versions and the model's SHA-256)."""
+    import joblib
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    target = run_dir / MODEL_FILE
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{MODEL_FILE}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION, "model": model}, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(),
+            "model_file": MODEL_FILE, "model_sha256": sha256_of(target),
+            "model_bytes": target.stat().st_size, **manifest}
+    write_json(run_dir / MANIFEST_FILE, full)
+    return target
+
+
+def point_latest(run_dir: Path, root: Path | None = None) -> None:
+    """Make `<root>/latest` name `run_dir` (a symlink, or a one-line file where links fail)."""
+    root = root or artifacts_root()
+    link = root / LATEST
+    tmp = root / f".{LATEST}.tmp"
+    try:
+        tmp.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(run_dir, root), tmp, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        if link.is_symlink():
+            link.unlink()
+        atomic_write_text(link, str(Path(run_dir).resolve()) + "\n")
+
+
+def resolve_model_dir(path: str | Path | None = None) -> Path:
+    """The run folder for `path` (a run folder, its model.joblib, or None for the latest run)."""
+    if path is None:
+        link = artifacts_root() / LATEST
+        if link.is_symlink() or link.is_dir():
+            return link.resolve()
+        if link.is_file():
+            return Path(link.read_text(encoding="utf-8").strip())
+        raise ModelError(
+            f"no trained model: {link} does not exist; run `classifier train` first or pass --model DIR"
+        )
+    path = Path(path)
+    if path.is_file():
+        return path.parent
+    if path.is_dir():
+        return path
+    raise ModelError(f"{path}: no such model folder or file; pass the folder that `classifier train` wrote")
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / MANIFEST_FILE
+    if not path.exists():
+        raise ModelError(f"{path}: missing; the run folder is incomplete (retrain, or copy the whole folder)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc}); the file is damaged, retrain the model") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ModelError(f"{path}: not a manifest of this tool (format {found!r})")
+    return manifest
+
+
+def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> Any:
+    """Load a trained `TagModel` from a run folder (or its model.joblib; None = latest run).
+
+    Raises `ModelError` for a missing, truncated, altered or foreign file, or another format version.
+    """
+    import joblib
+
+    from .model import TagModel
+
+    run_dir = resolve_model_dir(path)
+    manifest = read_manifest(run_dir)
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{run_dir}: model format version {version!r}, this tool reads version {FORMAT_VERSION}; "
+            "retrain the model with this version of the tool"
+        )
+    model_path = run_dir / manifest.get("model_file", MODEL_FILE)
+    if not model_path.exists():
+        raise ModelError(f"{model_path}: missing; retrain the model")
+    if check_hash and sha256_of(model_path) != manifest.get("model_sha256"):
+        raise ModelError(
+            f"{model_path}: its SHA-256 does not match manifest.json; the file is truncated or was replaced; "
+            "retrain the model"
+        )
+    try:
+        payload = joblib.load(model_path)
+    except Exception as exc:  # truncated or foreign pickles raise many types
+        raise ModelError(f"{model_path}: cannot be read ({type(exc).__name__}: {exc}); retrain the model") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{model_path}: not a model saved by this tool")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{model_path}: model format version {payload.get('format_version')!r}, this tool reads "
+            f"version {FORMAT_VERSION}; retrain the model"
+        )
+    model = payload.get("model")
+    if not isinstance(model, TagModel):
+        raise ModelError(f"{model_path}: holds a {type(model).__name__}, not a TagModel")
+    model.manifest_ = manifest
+    return model

@@ -1,0 +1,252 @@
+"""Command-line interface: a thin typer shell over the public Python API.
+
+Each command parses options, calls one public function, and prints. Heavy imports happen inside the
+commands so that `classifier --help` and `classifier predict` start fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from .errors import ClassifierError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Tag news articles the way a site's editors would. Train, then predict.")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class Language(StrEnum):
+    fr = "fr"
+    en = "en"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except ClassifierError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+class _Reporter:
+    """Progress on stderr (rich), one bar per stage; silent with quiet=True."""
+
+    LABELS = {"reading": "Reading articles", "vectorising": "Vectorising", "kernel": "Article similarities",
+              "solving": "Fitting all tags", "thresholds": "Tuning thresholds", "saving": "Saving model",
+              "tagging": "Tagging"}
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.progress = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Reporter:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                     console=Console(stderr=True), transient=False)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        task = self.tasks.get(stage)
+        if task is None:
+            task = self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage), total=total or None)
+        self.progress.update(task, completed=done, total=total or None)
+
+
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress output.")
+
+
+@app.command()
+def train(
+    data: Path | None = typer.Argument(None, help="Labeled corpus (JSONL, CSV, Parquet; .gz ok). "
+                                          "Default: the bundled OrangeSum training split."),
+    out: Path | None = typer.Option(None, help="Run folder to write (default: a new folder under artifacts/)."),
+    text_col: str = typer.Option("text", help="Column or field with the article body."),
+    title_col: str = typer.Option("title", help="Column with the title (joined to the body when present)."),
+    tags_col: str = typer.Option("tags", help="Column with the tags: a list, or a delimited string."),
+    id_col: str = typer.Option("id", help="Column with the article id."),
+    tag_sep: str | None = typer.Option(None, help="Tag separator in string tag fields (default: guess | ; ,)."),
+    language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
+    min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
+    alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
+    fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="Tags whose held-out F1 stays below this get a "
+                              "conservative threshold."),
+    min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
+    format: Format = typer.Option(Format.table, "--format", help="Summary as a table or json."),
+    quiet: bool = QUIET,
+) -> None:
+    """Train a tagger and save it as a new run (model.joblib + manifest.json).
+
+    Example: classifier train training_data/orangesum_train.jsonl.gz --out artifacts/my-run
+    """
+    from .workflow import train as train_model
+
+    with _Reporter(quiet) as reporter:
+        result = _run(lambda: train_model(
+            data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
+            tag_sep=tag_sep, progress=reporter, language=language.value, min_tag_count=min_tag_count,
+            alpha=alpha, fbr=fbr, min_tags=min_tags))
+    m = result.manifest
+    summary = {
+        "model": str(result.run_dir), "articles": len(result.corpus), "skipped": len(result.corpus.skipped),
+        "tag_merges": len(result.corpus.tag_merges), "tags_learned": m["tags_learned"],
+        "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
+        "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
+    }
+    if format == Format.json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    corpus = result.corpus
+    lines = [f"Read {len(corpus)} articles from {corpus.path}"]
+    if corpus.skipped:
+        lines.append(f"Skipped {len(corpus.skipped)} articles: " + "; ".join(
+            f"{s.where} ({s.reason})" for s in corpus.skipped[:5]) + (" ..." if len(corpus.skipped) > 5 else ""))
+    if corpus.tag_merges:
+        shown = ", ".join(f"{a} -> {b}" for a, b in list(corpus.tag_merges.items())[:8])
+        lines.append(f"Merged {len(corpus.tag_merges)} tag spellings: {shown}"
+                     + (" ..." if len(corpus.tag_merges) > 8 else ""))
+    lines += [
+        f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than "
+        f"{min_tag_count} articles",
+        f"Validation (held-out, training data only): micro-F1 {m['validation']['micro_f1']:.3f}, "
+        f"macro-F1 {m['validation']['macro_f1']:.3f}",
+        f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",
+    ]
+    typer.echo("\n".join(lines))
+
+
+def _read_input(text: str | None, file: Path | None, text_col: str, title_col: str, id_col: str):
+    """(ids, texts) from the text argument, --file (one article or a corpus), or stdin."""
+    from .data import SUFFIXES, load_articles
+    from .errors import DataError
+
+    if text is not None and file is not None:
+        raise DataError("give either a TEXT argument or --file, not both")
+    if file is not None:
+        name = file.name.lower().removesuffix(".gz")
+        if name.endswith(SUFFIXES):
+            corpus = load_articles(file, text_col=text_col, title_col=title_col or None, id_col=id_col,
+                                   tags_col=None, require_tags=False, merge_variants=False)
+            for s in corpus.skipped:
+                typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
+            return corpus.ids, corpus.texts
+        try:
+            content = file.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise DataError(f"{file}: no such file") from None
+        except IsADirectoryError:
+            raise DataError(f"{file}: is a folder; give a text, JSONL, CSV or Parquet file") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{file}: not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
+        if not content.strip():
+            raise DataError(f"{file}: the file is empty")
+        return [file.stem], [content]
+    if text is None or text == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DataError("no text: pass TEXT, --file PATH, or pipe the article on stdin")
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        except UnicodeDecodeError as exc:
+            raise DataError(f"stdin: not valid UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise DataError("the text is empty; give an article's title and body")
+    return ["1"], [text]
+
+
+@app.command()
+def predict(
+    text: str | None = typer.Argument(None, help="The article text (omit to use --file or stdin)."),
+    file: Path | None = typer.Option(None, "--file", "-f", help="A plain-text article, or a JSONL/CSV/"
+                                        "Parquet corpus (one prediction per article)."),
+    model: Path | None = typer.Option(None, help="Run folder (default: the latest run under artifacts/)."),
+    format: Format = typer.Option(Format.table, "--format", help="table, json, csv or jsonl."),
+    top_k: int | None = typer.Option(None, min=1, help="At most this many tags per article."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Cut every tag's calibrated "
+                                              "score here instead of its tuned threshold."),
+    text_col: str = typer.Option("text", help="Text column of a corpus file."),
+    title_col: str = typer.Option("title", help="Title column of a corpus file."),
+    id_col: str = typer.Option("id", help="Id column of a corpus file."),
+    quiet: bool = QUIET,
+) -> None:
+    """Tag a text, a file, stdin, or a whole corpus.
+
+    Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
+    """
+    from .artifacts import load_model
+    from .workflow import predict as predict_tags
+
+    def work():
+        ids, texts = _read_input(text, file, text_col, title_col, id_col)
+        tagger = load_model(model)
+        with _Reporter(quiet or len(texts) < 5000) as reporter:
+            return predict_tags(tagger, texts, ids=ids, top_k=top_k, threshold=threshold, progress=reporter)
+
+    predictions = _run(work)
+    _print_predictions(predictions, format)
+
+
+def _print_predictions(predictions: list, format: Format) -> None:
+    out = sys.stdout
+    if format == Format.jsonl:
+        out.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions))
+    elif format == Format.json:
+        out.write(json.dumps([p.to_dict() for p in predictions], ensure_ascii=False, indent=2) + "\n")
+    elif format == Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "tags", "scores"])
+        for p in predictions:
+            writer.writerow([p.id, "|".join(p.tags), json.dumps(p.scores, ensure_ascii=False)])
+        out.write(buffer.getvalue())
+    else:
+        lines = []
+        for p in predictions:
+            if len(predictions) > 1:
+                lines.append(f"# {p.id}")
+            lines.append(f"{'tag':<28} {'score':>6}  decided")
+            for tag, score in p.scores.items():
+                lines.append(f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}")
+        out.write("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    app(prog_name="classifier")

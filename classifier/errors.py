@@ -1,0 +1,19 @@
+"""The project's error hierarchy. Library code raises these; only the CLI turns them into messages."""
+
+from __future__ import annotations
+
+
+class ClassifierError(Exception):
+    """Base class for every error the tagger raises on purpose."""
+
+
+class DataError(ClassifierError, ValueError):
+    """A corpus or an input text is unreadable or malformed (the message names the file, line or field)."""
+
+
+class ModelError(ClassifierError):
+    """A saved model is missing, damaged, or from an incompatible format version."""
+
+
+class NotFittedError(ClassifierError, AttributeError):
+    """A model was used for prediction before it was trained."""

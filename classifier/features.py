@@ -1,0 +1,131 @@
+"""TF-IDF features at prediction time, without scikit-learn, on several cores.
+
+Training fits scikit-learn's `TfidfVectorizer`; `FeatureSpace.from_vectorizer` keeps only what its
+`transform` needs (vocabulary, idf, preprocessing settings) as plain data. `transform` then gives
+exactly what the fitted vectorizer's `transform` gives (a test checks it), but counts tokens with
+`collections.Counter` and looks the vocabulary up in bulk instead of one Python step per token,
+splits large batches across processes, and lets a cold `classifier predict` skip importing
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from .text import normalizer_for
+
+PARALLEL_MIN_TEXTS = 1000
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """A fitted word TF-IDF space (l2-normalised rows, smooth idf)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    language: str
+    token_pattern: str
+    stop_words: frozenset[str]
+    ngram_range: tuple[int, int] = (1, 1)
+    sublinear_tf: bool = True
+
+    @classmethod
+    def from_vectorizer(cls, v: Any, language: str) -> FeatureSpace:
+        """Keep what a fitted `TfidfVectorizer` (word analyzer, l2 norm, idf) needs to transform."""
+        if v.analyzer != "word" or v.norm != "l2" or not v.use_idf or v.binary or v.tokenizer is not None:
+            raise ValueError("FeatureSpace covers word analyzers with idf and l2 norm only")
+        return cls({str(k): int(j) for k, j in v.vocabulary_.items()}, v.idf_.astype(np.float32), language,
+                   v.token_pattern, frozenset(v.get_stop_words() or ()), tuple(v.ngram_range), bool(v.sublinear_tf))
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def terms(self, text: str) -> list[str]:
+        """The terms (words, or word n-grams) of `text`, as the vectorizer counts them."""
+        tokens = re.findall(self.token_pattern, normalizer_for(self.language)(text))
+        lo, hi = self.ngram_range
+        if hi == 1:
+            return tokens
+        tokens = [t for t in tokens if t not in self.stop_words]
+        grams = list(tokens) if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        return grams
+
+
+def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
+    lookup = space.vocabulary.get
+    if space.ngram_range == (1, 1):
+        findall = re.compile(space.token_pattern).findall
+        preprocess = normalizer_for(space.language)
+
+        def terms(text: str) -> list[str]:
+            return findall(preprocess(text))  # stop words are never in the vocabulary
+    else:
+        terms = space.terms
+    ids: list[int] = []
+    counts: list[int] = []
+    row_lengths: list[int] = []
+    for text in texts:
+        tally = Counter(terms(text))
+        ids.extend(map(lookup, tally.keys(), repeat(-1)))
+        counts.extend(tally.values())
+        row_lengths.append(len(tally))
+    idx = np.asarray(ids, dtype=np.int64)
+    keep = idx >= 0  # terms outside the vocabulary
+    rows = np.repeat(np.arange(len(texts)), row_lengths)[keep]
+    data = np.asarray(counts, dtype=np.float32)[keep]
+    if space.sublinear_tf:
+        np.log(data, out=data)
+        data += 1
+    cols = idx[keep]
+    data *= space.idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=len(texts)))
+    norms[norms == 0] = 1.0
+    data /= norms[rows].astype(np.float32)
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+    matrix = sparse.csr_matrix((data, cols.astype(np.int32), indptr), shape=(len(texts), len(space)))
+    matrix.sort_indices()
+    return matrix
+
+
+_worker_space: FeatureSpace | None = None
+
+
+def _init_worker(space: FeatureSpace) -> None:
+    global _worker_space
+    _worker_space = space
+
+
+def _worker_transform(texts: Sequence[str]) -> sparse.csr_matrix:
+    assert _worker_space is not None
+    return _transform_serial(_worker_space, texts)
+
+
+def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> sparse.csr_matrix:
+    """TF-IDF rows for `texts`; with n_jobs > 1 and a large batch, part of it runs in other processes.
+
+    Worker processes are forked (where the platform can), so the feature space is not re-sent.
+    """
+    n_jobs = max(1, min(n_jobs, mp.cpu_count()))
+    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
+        return _transform_serial(space, texts)
+    bounds = np.linspace(0, len(texts), n_jobs + 1).astype(int)
+    chunks = [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    with ProcessPoolExecutor(n_jobs - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                             initargs=(space,)) as pool:
+        futures = [pool.submit(_worker_transform, chunk) for chunk in chunks[1:]]
+        first = _transform_serial(space, chunks[0])  # this process takes its share meanwhile
+        parts = [first] + [f.result() for f in futures]
+    return sparse.vstack(parts, format="csr")

@@ -1,0 +1,41 @@
+"""Records that cross module borders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record that was read but not used, and why."""
+
+    where: str  # "file:line" or "file:row N"
+    reason: str
+
+
+@dataclass
+class Corpus:
+    """Articles read from one file: parallel lists plus what was skipped or merged on the way."""
+
+    path: str
+    ids: list[str]
+    texts: list[str]
+    tags: list[list[str]]
+    skipped: list[Skipped] = field(default_factory=list)
+    tag_merges: dict[str, str] = field(default_factory=dict)  # variant spelling -> kept spelling
+    has_tags: bool = True
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Tags decided for one text, and the scores of its best tags (tag -> probability-like score)."""
+
+    id: str
+    tags: list[str]
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}

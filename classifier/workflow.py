@@ -1,0 +1,116 @@
+"""The two jobs users run: train a model from a corpus file, and tag texts with a saved model.
+
+The CLI calls these and only prints; they never print.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import artifacts
+from .data import DEFAULT_TRAIN, load_articles
+from .errors import DataError
+from .model import Progress, TagModel, _no_progress
+from .types import Corpus, Prediction
+
+
+@dataclass
+class TrainResult:
+    """What `train` produced: the saved run folder, the fitted model and its manifest."""
+
+    run_dir: Path
+    model: TagModel
+    manifest: dict[str, Any]
+    corpus: Corpus
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
+          tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+          progress: Progress | None = None, **model_params: Any) -> TrainResult:
+    """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
+
+    `model_params` go to `TagModel` (language, alpha, min_tag_count, fbr, min_tags, ...). The run goes
+    to `out`, or to a new folder under the artifacts root; `latest` is pointed at it.
+    """
+    progress = progress or _no_progress
+    started = time.perf_counter()
+    path = Path(data) if data is not None else DEFAULT_TRAIN
+    progress("reading", 0, 0)
+    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                           tag_sep=tag_sep)
+    progress("reading", len(corpus), len(corpus))
+    if not any(corpus.tags):
+        raise DataError(f"{path}: no article has tags; training needs labeled articles (see --tags-col)")
+    model = TagModel(**model_params)
+    model.fit(corpus.texts, corpus.tags, progress=progress)
+    seconds = time.perf_counter() - started
+    run_dir = Path(out) if out is not None else artifacts.new_run_dir()
+    manifest = build_manifest(model, corpus, path, seconds)
+    progress("saving", 0, 1)
+    artifacts.save_model(model, run_dir, manifest)
+    artifacts.point_latest(run_dir)
+    progress("saving", 1, 1)
+    return TrainResult(run_dir, model, manifest, corpus, seconds)
+
+
+def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) -> dict[str, Any]:
+    """Everything needed to know what a saved model is, without loading it."""
+    params = model.get_params()
+    params["ngram_range"] = list(params["ngram_range"])
+    return {
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "training_data": {
+            "path": str(path.resolve()), "sha256": artifacts.sha256_of(path), "articles": len(corpus),
+            "skipped": len(corpus.skipped), "skipped_examples": [vars(s) for s in corpus.skipped[:20]],
+            "tag_merges": corpus.tag_merges,
+        },
+        "settings": params,
+        "tags": {str(t): {"support": int(s), "threshold": round(float(th), 6)}
+                 for t, s, th in zip(model.classes_, model.tag_support_, model.thresholds_)},
+        "tags_learned": len(model.classes_),
+        "tags_left_out": len(model.dropped_tags_),
+        "features": len(model.features_),
+        "validation": model.validation_,
+        "training_seconds": round(seconds, 2),
+    }
+
+
+def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None = None, top_k: int | None = None,
+            threshold: float | None = None, n_scores: int = 10, batch_size: int = 20000,
+            progress: Progress | None = None) -> list[Prediction]:
+    """Tag `texts`. Each `Prediction` has the decided tags (best first) and the calibrated scores of
+    its `n_scores` best tags (at least every decided tag)."""
+    progress = progress or _no_progress
+    if isinstance(texts, str):
+        raise DataError("texts must be a list of strings; wrap a single text in a list")
+    ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
+    if len(ids) != len(texts):
+        raise DataError(f"{len(texts)} texts but {len(ids)} ids")
+    out: list[Prediction] = []
+    classes = [str(c) for c in model.classes_]
+    for start in range(0, len(texts), batch_size):
+        progress("tagging", start, len(texts))
+        raw = model.decision_function(texts[start:start + batch_size])
+        decided = model.decide(raw, threshold=threshold, top_k=top_k)
+        proba = model.scores_to_proba(raw)
+        k = min(n_scores, proba.shape[1])
+        best = np.argpartition(-proba, k - 1, axis=1)[:, :k] if 0 < k < proba.shape[1] else \
+            np.tile(np.arange(proba.shape[1]), (len(proba), 1))
+        for row, (chosen, cand) in enumerate(zip(decided, best)):
+            idx = np.flatnonzero(chosen)
+            idx = idx[np.argsort(-proba[row, idx], kind="stable")]
+            shown = np.union1d(cand, idx)
+            shown = shown[np.argsort(-proba[row, shown], kind="stable")]
+            out.append(Prediction(ids[start + row], [classes[j] for j in idx],
+                                  {classes[j]: round(float(proba[row, j]), 4) for j in shown}))
+    progress("tagging", len(texts), len(texts))
+    return out

@@ -1,0 +1,95 @@
+import json
+
+import joblib
+import numpy as np
+import pytest
+
+from classifier import ModelError, artifacts, load_model
+from classifier.artifacts import MANIFEST_FILE, MODEL_FILE, save_model
+
+
+def test_round_trip(trained):
+    m = load_model(trained.run_dir)
+    texts = trained.corpus.texts[:3]
+    assert np.allclose(m.decision_function(texts), trained.model.decision_function(texts), atol=1e-6)
+    assert m.manifest_["tags_learned"] == len(m.classes_)
+
+
+def test_latest_points_at_newest_run(trained, artifacts_dir):
+    assert artifacts.resolve_model_dir(None).resolve() == trained.run_dir.resolve()
+
+
+def test_manifest_fields(trained):
+    m = json.loads((trained.run_dir / MANIFEST_FILE).read_text())
+    for key in ("format_version", "versions", "training_data", "settings", "tags", "validation",
+                "training_seconds", "model_sha256"):
+        assert key in m
+    assert m["training_data"]["articles"] == 150
+    assert len(m["training_data"]["sha256"]) == 64
+    assert {"scikit-learn", "python", "classifier"} <= set(m["versions"])
+    some = next(iter(m["tags"].values()))
+    assert {"support", "threshold"} <= set(some)
+
+
+def copy_run(src, dst):
+    dst.mkdir()
+    for name in (MODEL_FILE, MANIFEST_FILE):
+        (dst / name).write_bytes((src / name).read_bytes())
+    return dst
+
+
+def test_truncated_model_file(trained, tmp_path):
+    run = copy_run(trained.run_dir, tmp_path / "run")
+    data = (run / MODEL_FILE).read_bytes()
+    (run / MODEL_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="truncated"):
+        load_model(run)
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_model(run, check_hash=False)
+
+
+def test_other_format_version(trained, tmp_path):
+    run = copy_run(trained.run_dir, tmp_path / "run")
+    manifest = json.loads((run / MANIFEST_FILE).read_text())
+    manifest["format_version"] = 99
+    (run / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="format version 99"):
+        load_model(run)
+
+
+def test_foreign_and_missing_files(tmp_path):
+    with pytest.raises(ModelError, match="no such model"):
+        load_model(tmp_path / "nope")
+    run = tmp_path / "foreign"
+    run.mkdir()
+    with pytest.raises(ModelError, match="manifest.json: missing"):
+        load_model(run)
+    (run / MANIFEST_FILE).write_text('{"hello": 1}')
+    with pytest.raises(ModelError, match="not a manifest"):
+        load_model(run)
+    manifest = {"format": artifacts.FORMAT, "format_version": artifacts.FORMAT_VERSION, "model_file": MODEL_FILE}
+    joblib.dump({"some": "dict"}, run / MODEL_FILE)
+    (run / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="not a model saved by this tool"):
+        load_model(run, check_hash=False)
+
+
+def test_no_model_yet(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(tmp_path / "empty"))
+    with pytest.raises(ModelError, match="classifier train"):
+        load_model()
+
+
+def test_crash_mid_write_keeps_previous_model(trained, tmp_path, monkeypatch):
+    run = copy_run(trained.run_dir, tmp_path / "run")
+    before = (run / MODEL_FILE).read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(joblib, "dump", boom)
+    with pytest.raises(OSError):
+        save_model(trained.model, run, {})
+    assert (run / MODEL_FILE).read_bytes() == before
+    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
+    load_model(run)  # still loads

@@ -1,0 +1,125 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+
+runner = CliRunner()
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(args), input=input)
+
+
+@pytest.fixture(scope="module")
+def run_dir(trained):
+    return str(trained.run_dir)
+
+
+def test_train_json_summary(mini_path, tmp_path):
+    out = tmp_path / "run"
+    r = run("train", str(mini_path), "--out", str(out), "--min-tag-count", "3", "--quiet", "--format", "json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["articles"] == 150 and summary["tags_learned"] > 0
+    assert (out / "model.joblib").exists() and (out / "manifest.json").exists()
+
+
+def test_train_table_summary(mini_path, tmp_path):
+    r = run("train", str(mini_path), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "Learned" in r.stdout and "left out" in r.stdout and "micro-F1" in r.stdout
+
+
+def test_predict_text_table(run_dir):
+    r = run("predict", "Le ministre de la santé face au virus", "--model", run_dir)
+    assert r.exit_code == 0, r.output
+    assert "santé" in r.stdout and "yes" in r.stdout
+
+
+def test_predict_stdin_json(run_dir):
+    r = run("predict", "--model", run_dir, "--format", "json", input="Élections aux USA: le président")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data[0]["tags"] and len(data[0]["scores"]) >= 5
+
+
+def test_predict_corpus_jsonl_is_score_py_format(run_dir, mini_path):
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "jsonl", "--top-k", "2")
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(lines) == 150
+    first = lines[0]
+    assert first["id"] == "orangesum-4" or first["id"].startswith("orangesum-")
+    assert 1 <= len(first["tags"]) <= 2 and len(first["scores"]) >= 5
+
+
+def test_predict_plain_text_file_and_csv(run_dir, tmp_path):
+    p = tmp_path / "article.txt"
+    p.write_text("La police enquête sur un vol", encoding="utf-8")
+    r = run("predict", "--model", run_dir, "--file", str(p), "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == "id,tags,scores"
+    assert r.stdout.splitlines()[1].startswith("article,")
+
+
+def test_predict_threshold_option(run_dir):
+    r = run("predict", "texte", "--model", run_dir, "--threshold", "0.999", "--format", "json")
+    assert r.exit_code == 0
+    assert len(json.loads(r.stdout)[0]["tags"]) == 1  # the at-least-one guarantee
+
+
+@pytest.mark.parametrize("args,message", [
+    (["predict", "--model", "/nonexistent/run", "x"], "no such model"),
+    (["predict", "--file", "/nonexistent.txt"], "no such file"),
+    (["predict", "   "], "empty"),
+    (["train", "/nonexistent.jsonl"], "no such file"),
+    (["train", "data.docx"], "unknown file type"),
+])
+def test_bad_input_gives_one_line_error(args, message, run_dir):
+    r = run(*args)
+    assert r.exit_code == 1
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_bad_files(tmp_path, run_dir):
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("")
+    r = run("train", str(empty), "--quiet")
+    assert r.exit_code == 1 and "empty" in r.output
+    latin = tmp_path / "l.txt"
+    latin.write_bytes("café".encode("latin-1"))
+    r = run("predict", "--model", run_dir, "--file", str(latin))
+    assert r.exit_code == 1 and "UTF-8" in r.output
+    truncated = tmp_path / "run"
+    truncated.mkdir()
+    for name in ("manifest.json", "model.joblib"):
+        (truncated / name).write_bytes((Path(run_dir) / name).read_bytes()[:100])
+    r = run("predict", "x", "--model", str(truncated))
+    assert r.exit_code == 1 and "manifest.json" in r.output
+
+
+def test_help_lists_commands_and_readme_uses_them():
+    r = run("--help")
+    assert r.exit_code == 0
+    commands = set(re.findall(r"│ (\w+)\s", r.stdout))
+    assert {"train", "predict"} <= commands
+    readme = README.read_text(encoding="utf-8")
+    for command in ("train", "predict"):
+        assert f"classifier {command}" in readme
+    for option in ("--format", "--top-k", "--threshold", "--model", "--file"):
+        assert option in readme
+        assert option in run("predict", "--help").stdout
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, re.S)
+    assert len(blocks) >= 2
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert blocks[1].strip() in ci

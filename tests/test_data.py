@@ -1,0 +1,115 @@
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from classifier.data import load_articles, merge_tag_variants, split_tags
+from classifier.errors import DataError
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_reads_jsonl_and_joins_title_and_text(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"id": "x", "title": "Titre", "text": "Corps", "tags": ["a", "b"]}])
+    c = load_articles(p)
+    assert c.ids == ["x"] and c.texts == ["Titre\nCorps"] and c.tags == [["a", "b"]]
+
+
+def test_reads_gzipped_jsonl(tmp_path):
+    p = tmp_path / "a.jsonl.gz"
+    with gzip.open(p, "wt", encoding="utf-8") as f:
+        f.write(json.dumps({"text": "bonjour", "tags": ["x"]}) + "\n")
+    c = load_articles(p)
+    assert c.texts == ["bonjour"] and c.ids == ["1"]
+
+
+def test_reads_csv_with_custom_columns_and_delimited_tags(tmp_path):
+    p = tmp_path / "a.csv"
+    pd.DataFrame({"body": ["un", "deux"], "labels": ["a|b", "c; d"]}).to_csv(p, index=False)
+    c = load_articles(p, text_col="body", tags_col="labels")
+    assert c.tags == [["a", "b"], ["c", "d"]]
+
+
+def test_reads_parquet_with_list_tags(tmp_path):
+    p = tmp_path / "a.parquet"
+    pd.DataFrame({"id": ["1"], "text": ["un"], "tags": [["a", "b"]]}).to_parquet(p)
+    assert load_articles(p).tags == [["a", "b"]]
+
+
+def test_tag_list_given_as_string(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "tags": "Coopération - Israël - Défense"},
+                                           {"text": "u", "tags": '["x", "y"]'}])
+    assert load_articles(p).tags == [["Coopération", "Israël", "Défense"], ["x", "y"]]
+
+
+def test_article_without_text_is_skipped_and_reported(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"text": "", "title": " ", "tags": ["a"]}, {"text": "ok", "tags": ["a"]}])
+    c = load_articles(p)
+    assert len(c) == 1
+    assert len(c.skipped) == 1 and c.skipped[0].where.endswith(":1") and "no text" in c.skipped[0].reason
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_text("")
+    with pytest.raises(DataError, match="empty"):
+        load_articles(p)
+    q = tmp_path / "b.csv"
+    q.write_text("")
+    with pytest.raises(DataError, match="empty"):
+        load_articles(q)
+
+
+def test_missing_column_names_the_line_and_the_option(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "tags": ["a"]}, {"text": "t"}])
+    with pytest.raises(DataError, match=r"a\.jsonl:2: no field 'tags'.*--tags-col"):
+        load_articles(p)
+    p = write_jsonl(tmp_path / "b.jsonl", [{"body": "t", "tags": ["a"]}])
+    with pytest.raises(DataError, match="--text-col"):
+        load_articles(p, title_col=None)
+
+
+def test_non_utf8_bytes_name_the_line(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(b'{"text": "ok", "tags": []}\n{"text": "caf\xe9", "tags": []}\n')
+    with pytest.raises(DataError, match=r"a\.jsonl:2: not valid UTF-8"):
+        load_articles(p)
+    q = tmp_path / "a.csv"
+    q.write_bytes(b"text,tags\ncaf\xe9,a\n")
+    with pytest.raises(DataError, match="not valid UTF-8"):
+        load_articles(q)
+
+
+def test_invalid_json_line(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"text": "ok", "tags": []}\n{"text": oops}\n')
+    with pytest.raises(DataError, match=r"a\.jsonl:2: invalid JSON"):
+        load_articles(p)
+
+
+def test_unknown_file_type_and_missing_file(tmp_path):
+    with pytest.raises(DataError, match="unknown file type"):
+        load_articles(tmp_path / "a.docx")
+    with pytest.raises(DataError, match="no such file"):
+        load_articles(tmp_path / "missing.jsonl")
+
+
+def test_bad_tag_field_type(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "tags": {"a": 1}}])
+    with pytest.raises(DataError, match="field 'tags'"):
+        load_articles(p)
+
+
+def test_split_tags_trims_and_dedupes():
+    assert split_tags(["  a  b ", "a  b", "", "c"], "here") == ["a b", "c"]
+    assert split_tags(None, "here") == []
+
+
+def test_tag_variants_merge_to_most_frequent_spelling():
+    tags, merges = merge_tag_variants([["Israël"], ["Israël"], ["Israel"], ["israël", "Israël"], ["Maroc"]])
+    assert merges == {"Israel": "Israël", "israël": "Israël"}
+    assert tags == [["Israël"], ["Israël"], ["Israël"], ["Israël"], ["Maroc"]]

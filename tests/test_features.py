@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classifier import features
+from classifier.features import FeatureSpace, transform
+from classifier.text import TOKEN_PATTERN, prepare_fr, stop_words_for
+
+TEXTS = ["L’armée israélienne et le Maroc", "Qu’il pleuve sur Paris, l’été", "Le Maroc, le Maroc !",
+         "mot inconnu seulement", "", "Israël et la défense de l'État"] * 3
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+def test_transform_equals_sklearn(ngram_range):
+    v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop_words_for("fr"),
+                        ngram_range=ngram_range, sublinear_tf=True, dtype=np.float32)
+    v.fit(TEXTS[:4])
+    space = FeatureSpace.from_vectorizer(v, "fr")
+    ours = transform(space, TEXTS)
+    theirs = v.transform(TEXTS)
+    assert ours.shape == theirs.shape
+    assert abs(ours - theirs).max() < 1e-6
+
+
+def test_parallel_equals_serial(monkeypatch):
+    v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, sublinear_tf=True, dtype=np.float32)
+    v.fit(TEXTS)
+    space = FeatureSpace.from_vectorizer(v, "fr")
+    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    many = TEXTS * 5
+    assert abs(transform(space, many, n_jobs=2) - transform(space, many, n_jobs=1)).max() == 0

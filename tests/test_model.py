@@ -1,0 +1,126 @@
+import json
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from classifier import DataError, NotFittedError, TagModel
+from classifier.data import load_articles
+
+
+@pytest.fixture(scope="module")
+def corpus(mini_path):
+    return load_articles(mini_path)
+
+
+@pytest.fixture(scope="module")
+def model(corpus):
+    return TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+
+
+def test_fit_learns_frequent_tags_only(model, corpus):
+    counts = {}
+    for tags in corpus.tags:
+        for t in set(tags):
+            counts[t] = counts.get(t, 0) + 1
+    assert set(model.classes_) == {t for t, c in counts.items() if c >= 3}
+    assert set(model.dropped_tags_) == {t for t, c in counts.items() if c < 3}
+    assert model.thresholds_.shape == (len(model.classes_),)
+
+
+def test_predictions_are_sensible_on_training_topics(model):
+    tags = model.predict_tags(["Le virus et l'épidémie: les hôpitaux face à la crise sanitaire, "
+                               "le ministre de la santé annonce des mesures"])[0]
+    assert "santé" in tags
+
+
+def test_every_article_gets_a_tag_unless_turned_off(model):
+    texts = ["zzz qqq", "rien à voir"]
+    assert all(len(t) >= 1 for t in model.predict_tags(texts))
+    off = model.decide(model.decision_function(texts), min_tags=0, threshold=0.9999)
+    assert off.sum() == 0
+
+
+def test_predict_indicator_matches_predict_tags(model, corpus):
+    Y = model.predict(corpus.texts[:20])
+    tags = model.predict_tags(corpus.texts[:20])
+    assert [sorted(model.classes_[np.flatnonzero(r)]) for r in Y] == [sorted(t) for t in tags]
+
+
+def test_proba_in_unit_interval_and_monotone_in_score(model, corpus):
+    raw = model.decision_function(corpus.texts)
+    proba = model.scores_to_proba(raw)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    j = 0
+    order = np.argsort(raw[:, j])
+    if model.calibration_[0][j] > 0:
+        assert (np.diff(proba[order, j]) >= -1e-6).all()
+
+
+def test_leave_one_out_scores_are_exact():
+    rng = np.random.default_rng(0)
+    X = sparse.random(25, 40, density=0.3, random_state=1, format="csr", dtype=np.float32)
+    Y = (rng.random((25, 3)) < 0.4).astype(np.float32)
+    m = TagModel(alpha=0.5)
+    A, loo = m._solve_dual(X, Y, lambda *a: None)
+    K = (X @ X.T).toarray().astype(np.float64) + 1.0
+    for i in range(25):
+        rest = np.delete(np.arange(25), i)
+        Ai = np.linalg.solve(K[np.ix_(rest, rest)] + 0.5 * np.eye(24), Y[rest])
+        assert np.allclose(K[i, rest] @ Ai, loo[i], atol=1e-3)
+    assert np.allclose(K @ A + 0.5 * A, Y, atol=1e-3)  # (K + αI) A = Y
+
+
+def test_dual_and_primal_paths_agree(model, corpus):
+    m = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+    few = m.decision_function(corpus.texts[:5])  # dual path
+    assert m.coef_.shape[1] == len(m.classes_)  # builds primal weights
+    assert np.allclose(few, m.decision_function(corpus.texts[:5]), atol=1e-5)
+
+
+def test_fit_is_deterministic(corpus):
+    a = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+    b = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+    assert np.array_equal(a.dual_coef_, b.dual_coef_)
+    assert np.array_equal(a.thresholds_, b.thresholds_)
+    assert json.dumps(a.validation_) == json.dumps(b.validation_)
+
+
+def test_unfitted_model_and_single_string_are_refused(model):
+    with pytest.raises(NotFittedError, match="not trained"):
+        TagModel().predict(["x"])
+    with pytest.raises(DataError, match="single string"):
+        model.predict("un texte")
+    with pytest.raises(DataError, match="single string"):
+        TagModel().fit("abc", [["a"]])
+
+
+def test_bad_params_and_labels():
+    with pytest.raises(DataError, match="language"):
+        TagModel(language="de").fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="min_tag_count"):
+        TagModel(min_tag_count=5).fit(["aa bb", "cc dd"], [["x"], ["y"]])
+    with pytest.raises(DataError, match="2 texts but y has 1"):
+        TagModel().fit(["aa", "bb"], [["x"]])
+
+
+def test_sklearn_parameter_protocol():
+    from sklearn.base import clone
+
+    m = TagModel(alpha=1.0, language="en")
+    assert m.get_params()["alpha"] == 1.0
+    c = clone(m)
+    assert c.get_params() == m.get_params() and c is not m
+    assert m.set_params(alpha=2.0).alpha == 2.0
+    with pytest.raises(ValueError, match="invalid parameter"):
+        m.set_params(nope=1)
+    assert "alpha=2.0" in repr(m)
+
+
+def test_english_model(tmp_path):
+    texts = ["oil prices rose as crude supply fell", "wheat and corn harvest grain exports",
+             "crude oil output opec barrels", "grain shipments wheat tonnes", "oil refinery crude stocks",
+             "corn crop grain prices"] * 3
+    tags = [["crude"], ["grain"], ["crude"], ["grain"], ["crude"], ["grain"]] * 3
+    m = TagModel(language="en", min_tag_count=2).fit(texts, tags)
+    assert m.predict_tags(["opec crude oil barrels"])[0][0] == "crude"
