@@ -13,9 +13,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from typing import Any
 
@@ -100,32 +101,39 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
     return matrix
 
 
-_worker_space: FeatureSpace | None = None
+_worker_fn: Callable[[Sequence[str]], Any] | None = None
 
 
-def _init_worker(space: FeatureSpace) -> None:
-    global _worker_space
-    _worker_space = space
+def _init_worker(fn: Callable[[Sequence[str]], Any]) -> None:
+    global _worker_fn
+    _worker_fn = fn
 
 
-def _worker_transform(texts: Sequence[str]) -> sparse.csr_matrix:
-    assert _worker_space is not None
-    return _transform_serial(_worker_space, texts)
+def _run_worker(texts: Sequence[str]) -> Any:
+    assert _worker_fn is not None
+    return _worker_fn(texts)
 
 
-def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> sparse.csr_matrix:
-    """TF-IDF rows for `texts`; with n_jobs > 1 and a large batch, part of it runs in other processes.
+def map_texts(fn: Callable[[Sequence[str]], Any], texts: Sequence[str], *, n_jobs: int = 1) -> list[Any]:
+    """`fn` applied to consecutive chunks of `texts`, one chunk per process; results in order.
 
-    Worker processes are forked (where the platform can), so the feature space is not re-sent.
+    Worker processes are forked (where the platform can), so `fn` and whatever it refers to (the
+    model) are inherited, not pickled; only texts go out and results come back. Small batches and
+    platforms without fork run in this process.
     """
     n_jobs = max(1, min(n_jobs, mp.cpu_count()))
     if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
-        return _transform_serial(space, texts)
+        return [fn(texts)]
     bounds = np.linspace(0, len(texts), n_jobs + 1).astype(int)
     chunks = [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     with ProcessPoolExecutor(n_jobs - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(space,)) as pool:
-        futures = [pool.submit(_worker_transform, chunk) for chunk in chunks[1:]]
-        first = _transform_serial(space, chunks[0])  # this process takes its share meanwhile
-        parts = [first] + [f.result() for f in futures]
-    return sparse.vstack(parts, format="csr")
+                             initargs=(fn,)) as pool:
+        futures = [pool.submit(_run_worker, chunk) for chunk in chunks[1:]]
+        first = fn(chunks[0])  # this process takes its share meanwhile
+        return [first] + [f.result() for f in futures]
+
+
+def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> sparse.csr_matrix:
+    """TF-IDF rows for `texts`, split across `n_jobs` processes for large batches."""
+    parts = map_texts(partial(_transform_serial, space), texts, n_jobs=n_jobs)
+    return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")

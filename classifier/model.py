@@ -269,13 +269,18 @@ class TagModel(_Params):
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         n_jobs = (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
-        features = features_.transform(self.features_, texts, n_jobs=n_jobs)
         if len(texts) < self.dual_batch_limit and "_coef" not in self.__dict__:
-            # Few texts: go through the training articles rather than build the primal weights.
-            similarity = (features @ self.train_features_.T).toarray()
-            scores = similarity @ self.dual_coef_
-        else:
-            scores = features @ self.coef_
+            return self._scores_dual(texts)
+        _ = self.coef_  # build the primal weights before forking, so that workers inherit them
+        return np.vstack(features_.map_texts(self._scores_primal, texts, n_jobs=n_jobs))
+
+    def _scores_dual(self, texts: Sequence[str]) -> np.ndarray:
+        """Few texts: go through the training articles rather than build the primal weights."""
+        similarity = (features_.transform(self.features_, texts) @ self.train_features_.T).toarray()
+        return (similarity @ self.dual_coef_).astype(np.float32) + self.intercept_
+
+    def _scores_primal(self, texts: Sequence[str]) -> np.ndarray:
+        scores = features_.transform(self.features_, texts) @ self.coef_
         return np.asarray(scores, dtype=np.float32) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:

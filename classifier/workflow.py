@@ -102,15 +102,33 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
         raw = model.decision_function(texts[start:start + batch_size])
         decided = model.decide(raw, threshold=threshold, top_k=top_k)
         proba = model.scores_to_proba(raw)
-        k = min(n_scores, proba.shape[1])
-        best = np.argpartition(-proba, k - 1, axis=1)[:, :k] if 0 < k < proba.shape[1] else \
-            np.tile(np.arange(proba.shape[1]), (len(proba), 1))
-        for row, (chosen, cand) in enumerate(zip(decided, best)):
-            idx = np.flatnonzero(chosen)
-            idx = idx[np.argsort(-proba[row, idx], kind="stable")]
-            shown = np.union1d(cand, idx)
-            shown = shown[np.argsort(-proba[row, shown], kind="stable")]
-            out.append(Prediction(ids[start + row], [classes[j] for j in idx],
-                                  {classes[j]: round(float(proba[row, j]), 4) for j in shown}))
+        out.extend(_predictions(ids[start:start + batch_size], classes, decided, proba, n_scores))
     progress("tagging", len(texts), len(texts))
+    return out
+
+
+def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,
+                 n_scores: int) -> list[Prediction]:
+    """One `Prediction` per row: decided tags and the scores of the best `n_scores` tags plus every
+    decided tag, both ordered by score (vectorised: one sort for the whole batch)."""
+    n, n_tags = proba.shape
+    shown = decided.copy()
+    k = min(n_scores, n_tags)
+    if 0 < k < n_tags:
+        np.put_along_axis(shown, np.argpartition(-proba, k - 1, axis=1)[:, :k], True, axis=1)
+    elif k == n_tags:
+        shown[:] = True
+    rows, cols = np.nonzero(shown)
+    values = proba[rows, cols]
+    order = np.lexsort((-values, rows))
+    rows, cols, values = rows[order], cols[order], np.round(values[order].astype(np.float64), 4)
+    is_decided = decided[rows, cols]
+    bounds = np.searchsorted(rows, np.arange(n + 1))
+    names = [classes[c] for c in cols.tolist()]
+    value_list, flag_list = values.tolist(), is_decided.tolist()
+    out = []
+    for i in range(n):
+        a, b = bounds[i], bounds[i + 1]
+        tags = [names[j] for j in range(a, b) if flag_list[j]]
+        out.append(Prediction(ids[i], tags, dict(zip(names[a:b], value_list[a:b]))))
     return out
