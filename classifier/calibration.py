@@ -25,9 +25,20 @@ def _loss(z: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray, ridge: flo
     return -(t * log_expit(u) + (1 - t) * log_expit(-u)).sum(1) + 0.5 * ridge * a * a
 
 
-def fit_platt(scores: np.ndarray, Y: np.ndarray, *, iterations: int = 30,
-              ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes and intercepts (one per column of `scores`) of sigmoid(slope * score + intercept)."""
+def fit_platt(scores: np.ndarray, Y: np.ndarray, *, iterations: int = 30, ridge: float = 1e-3,
+              block: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes and intercepts (one per column of `scores`) of sigmoid(slope * score + intercept).
+
+    Tags are fitted `block` at a time, which bounds the memory the float64 work arrays take.
+    """
+    parts = [_fit_block(scores[:, i:i + block], Y[:, i:i + block], iterations, ridge)
+             for i in range(0, scores.shape[1], block)]
+    if not parts:
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _fit_block(scores: np.ndarray, Y: np.ndarray, iterations: int, ridge: float) -> tuple[np.ndarray, np.ndarray]:
     # Tags as rows (contiguous) so that every sum runs along the fast axis.
     s = np.ascontiguousarray(np.asarray(scores, dtype=np.float64).T)
     y = np.asarray(Y, dtype=np.float64).T

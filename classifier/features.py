@@ -64,6 +64,43 @@ class FeatureSpace:
         return grams
 
 
+def _document_frequencies(language: str, token_pattern: str, texts: Sequence[str]) -> Counter:
+    findall = re.compile(token_pattern).findall
+    preprocess = normalizer_for(language)
+    df: Counter = Counter()
+    for text in texts:
+        df.update(set(findall(preprocess(text))))
+    return df
+
+
+def fit_space(texts: Sequence[str], *, language: str, token_pattern: str, stop_words: Sequence[str],
+              min_df: int = 1, max_df: float = 1.0, sublinear_tf: bool = True,
+              n_jobs: int = 1) -> tuple[FeatureSpace, sparse.csr_matrix]:
+    """Fit a word-unigram TF-IDF space on `texts` and return it with their rows.
+
+    Same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer(min_df, max_df, stop_words,
+    smooth_idf=True, sublinear_tf)` (a test checks it), with less memory left behind and both cores.
+    """
+    n = len(texts)
+    parts = map_texts(partial(_document_frequencies, language, token_pattern), texts, n_jobs=n_jobs)
+    df = parts[0]
+    for part in parts[1:]:
+        df.update(part)
+    for word in stop_words:
+        df.pop(word, None)
+    if not df:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    max_count = max_df if isinstance(max_df, int) and not isinstance(max_df, bool) else max_df * n
+    kept = sorted(t for t, c in df.items() if min_df <= c <= max_count)
+    if not kept:
+        raise ValueError("after pruning, no terms remain; try a lower min_df or a higher max_df")
+    counts = np.array([df[t] for t in kept], dtype=np.float64)
+    idf = (np.log((1 + n) / (1 + counts)) + 1).astype(np.float32)
+    space = FeatureSpace({t: j for j, t in enumerate(kept)}, idf, language, token_pattern,
+                         frozenset(stop_words), (1, 1), sublinear_tf)
+    return space, transform(space, texts, n_jobs=n_jobs)
+
+
 def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
     lookup = space.vocabulary.get
     if space.ngram_range == (1, 1):

@@ -90,7 +90,7 @@ class TagModel(_Params):
         fbr: a tag whose best held-out F1 is below this falls back to a conservative threshold.
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
         max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
-        n_jobs: processes used to vectorise large batches at prediction (-1: all cores).
+        n_jobs: processes used to vectorise large batches (-1: all cores).
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `train_features_` (TF-IDF rows of the
     training articles) and `dual_coef_` (articles × tags), from which `coef_` (features × tags) is
@@ -125,16 +125,25 @@ class TagModel(_Params):
         if self.min_tags < 0:
             raise DataError(f"min_tags must be >= 0; got {self.min_tags!r}")
 
-    def _make_vectorizer(self, n_docs: int):
+    def _n_jobs(self) -> int:
+        return (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
+
+    def _fit_features(self, texts: list[str]) -> tuple[features_.FeatureSpace, sparse.csr_matrix]:
+        """TF-IDF space and training rows: our own fit for word unigrams, scikit-learn's otherwise."""
+        n = len(texts)
+        settings = dict(min_df=self.min_df if n >= 10 * self.min_df else 1,
+                        max_df=self.max_df if n >= 20 else 1.0, sublinear_tf=self.sublinear_tf)
+        stop_words = stop_words_for(self.language)
+        if tuple(self.ngram_range) == (1, 1):
+            return features_.fit_space(texts, language=self.language, token_pattern=TOKEN_PATTERN,
+                                       stop_words=stop_words, n_jobs=self._n_jobs(), **settings)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        min_df = self.min_df if n_docs >= 10 * self.min_df else 1
-        return TfidfVectorizer(
-            preprocessor=normalizer_for(self.language), token_pattern=TOKEN_PATTERN,
-            stop_words=stop_words_for(self.language), ngram_range=tuple(self.ngram_range),
-            min_df=min_df, max_df=self.max_df if n_docs >= 20 else 1.0, sublinear_tf=self.sublinear_tf,
-            dtype=np.float32,
-        )
+        vectorizer = TfidfVectorizer(preprocessor=normalizer_for(self.language), token_pattern=TOKEN_PATTERN,
+                                     stop_words=stop_words, ngram_range=tuple(self.ngram_range),
+                                     dtype=np.float32, **settings)
+        X = vectorizer.fit_transform(texts).tocsr()
+        return features_.FeatureSpace.from_vectorizer(vectorizer, self.language), X
 
     def fit(self, X: Sequence[str], y: Sequence[Sequence[str]], *, progress: Progress | None = None) -> TagModel:
         """Learn from texts `X` and their tag lists `y`. Returns self."""
@@ -172,12 +181,10 @@ class TagModel(_Params):
         self.tag_support_ = Y.sum(axis=0).astype(np.int64)
 
         progress("vectorising", 0, len(texts))
-        vectorizer = self._make_vectorizer(len(texts))
         try:
-            Xs = vectorizer.fit_transform(texts).tocsr()
+            self.features_, Xs = self._fit_features(texts)
         except ValueError as exc:  # e.g. every text is only stop words
             raise DataError(f"cannot build features from the training texts: {exc}") from None
-        self.features_ = features_.FeatureSpace.from_vectorizer(vectorizer, self.language)
         progress("vectorising", len(texts), len(texts))
 
         A, loo = self._solve_dual(Xs, Y, progress)
@@ -202,7 +209,7 @@ class TagModel(_Params):
 
         n = Xs.shape[0]
         XT = Xs.T.tocsc()
-        G = np.empty((n, n), dtype=np.float32)
+        G = np.empty((n, n), dtype=np.float32, order="F")  # LAPACK order: factorised in place, no copy
         starts = list(range(0, n, _BLOCK))
         for done, s in enumerate(starts):
             # Upper triangle only: the Cholesky below reads nothing else.
@@ -268,7 +275,7 @@ class TagModel(_Params):
         texts = _check_texts(X)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        n_jobs = (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
+        n_jobs = self._n_jobs()
         if len(texts) < self.dual_batch_limit and "_coef" not in self.__dict__:
             return self._scores_dual(texts)
         _ = self.coef_  # build the primal weights before forking, so that workers inherit them

@@ -29,3 +29,20 @@ def test_parallel_equals_serial(monkeypatch):
     monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
     many = TEXTS * 5
     assert abs(transform(space, many, n_jobs=2) - transform(space, many, n_jobs=1)).max() == 0
+
+
+def test_fit_space_equals_sklearn_fit(monkeypatch):
+    from classifier.features import fit_space
+
+    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    texts = TEXTS + ["Le Maroc et la France", "la défense du Maroc", "Paris et Rabat, l’armée"] * 2
+    stop = stop_words_for("fr")
+    v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop, min_df=2,
+                        max_df=0.5, sublinear_tf=True, dtype=np.float32)
+    theirs = v.fit_transform(texts)
+    for n_jobs in (1, 2):
+        space, ours = fit_space(texts, language="fr", token_pattern=TOKEN_PATTERN, stop_words=stop, min_df=2,
+                                max_df=0.5, n_jobs=n_jobs)
+        assert space.vocabulary == v.vocabulary_
+        assert np.allclose(space.idf, v.idf_)
+        assert abs(ours - theirs).max() < 1e-6
