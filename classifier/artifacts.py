@@ -38,10 +38,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -93,6 +100,7 @@ def save_model(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
     target = run_dir / MODEL_FILE
     fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{MODEL_FILE}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, _umask_mode())
     try:
         joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION, "model": model}, tmp)
         with open(tmp, "rb") as handle:

@@ -54,7 +54,8 @@ class _Reporter:
 
     LABELS = {"reading": "Reading articles", "vectorising": "Vectorising", "kernel": "Article similarities",
               "solving": "Fitting all tags", "thresholds": "Tuning thresholds", "saving": "Saving model",
-              "tagging": "Tagging"}
+              "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
+              "learning curve": "Learning curve", "cross-validation": "Cross-validation"}
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -246,6 +247,93 @@ def _print_predictions(predictions: list, format: Format) -> None:
             for tag, score in p.scores.items():
                 lines.append(f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}")
         out.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def evaluate(
+    data: Path | None = typer.Argument(None, help="Labeled articles to evaluate on (default: the bundled "
+                                          "OrangeSum test split; with --cv, the training set to fold)."),
+    model: Path | None = typer.Option(None, help="Run folder (default: the latest run)."),
+    out: Path | None = typer.Option(None, help="Folder for report.html, metrics.json, per_tag.csv and the "
+                                       "plots (default: the model's run folder)."),
+    compare: Path | None = typer.Option(None, help="Another run folder: show both models side by side."),
+    learning_curve: bool = typer.Option(False, "--learning-curve", help="Also retrain on 10%..100% of the "
+                                        "training data and plot F1 against training size."),
+    train_data: Path | None = typer.Option(None, "--train", help="Training data for the learning curve "
+                                              "(default: the file the model was trained on)."),
+    cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
+                                     "(the model's settings, or the defaults when there is no model)."),
+    text_col: str = typer.Option("text", help="Column with the article body."),
+    title_col: str = typer.Option("title", help="Column with the title."),
+    tags_col: str = typer.Option("tags", help="Column with the tags."),
+    id_col: str = typer.Option("id", help="Column with the article id."),
+    format: Format = typer.Option(Format.table, "--format", help="Summary as a table or json."),
+    quiet: bool = QUIET,
+) -> None:
+    """Measure a model on labeled articles and write a self-contained HTML report with plots.
+
+    Example: classifier evaluate training_data/orangesum_test.jsonl.gz --out artifacts/eval
+    """
+    from . import workflow
+
+    columns = dict(text_col=text_col, title_col=title_col or None, tags_col=tags_col, id_col=id_col)
+    if cv is not None:
+        def run_cv():
+            use_model = model
+            if use_model is None:
+                from .artifacts import artifacts_root
+
+                use_model = artifacts_root() / "latest" if (artifacts_root() / "latest").exists() else None
+            with _Reporter(quiet) as reporter:
+                return workflow.cross_validate(data, folds=cv, model=use_model, progress=reporter, **columns)
+
+        result = _run(run_cv)
+        if out is not None:
+            from .artifacts import write_json
+
+            write_json(out / "cross_validation.json", result)
+        if format == Format.json:
+            typer.echo(json.dumps({k: result[k] for k in ("folds", "mean", "std", "data")}, ensure_ascii=False))
+            return
+        typer.echo(f"{cv}-fold stratified cross-validation on {result['data']}")
+        typer.echo(f"{'metric':<20} {'mean':>7} {'std':>7}")
+        for name in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1"):
+            typer.echo(f"{name:<20} {result['mean'][name]:>7.4f} {result['std'][name]:>7.4f}")
+        return
+
+    def work():
+        with _Reporter(quiet) as reporter:
+            return workflow.evaluate(data, model=model, out=out, compare_with=compare,
+                                     learning_curve=learning_curve, train_data=train_data, progress=reporter,
+                                     **columns)
+
+    result = _run(work)
+    ev = result.evaluation
+    if format == Format.json:
+        payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
+                   "report": str(result.paths["report"])}
+        if result.comparison:
+            payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    lines = [f"Evaluated on {len(ev.ids)} articles from {ev.data_path}"]
+    if ev.unknown_tags:
+        lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
+                     "the model and not scored: " + ", ".join(t for t, _ in ev.unknown_tags.most_common(8))
+                     + (" ..." if len(ev.unknown_tags) > 8 else ""))
+    header = f"{'metric':<18} {'value':>7}" + (f" {'other':>7} {'delta':>7}" if result.comparison else "")
+    lines.append(header)
+    for name in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1", "ndcg_at_5"):
+        row = f"{name:<18} {ev.metrics[name]:>7.4f}"
+        if result.comparison:
+            c = result.comparison["metrics"][name]
+            row += f" {c['b']:>7.4f} {c['delta']:>+7.4f}"
+        lines.append(row)
+    if result.learning:
+        lines.append("learning curve: " + ", ".join(f"{r['articles']} -> {r['micro_f1']:.3f}/{r['macro_f1']:.3f}"
+                                                    for r in result.learning))
+    lines.append(f"Report: {result.paths['report']}")
+    typer.echo("\n".join(lines))
 
 
 def main() -> None:

@@ -95,7 +95,8 @@ class TagModel(_Params):
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `train_features_` (TF-IDF rows of the
     training articles) and `dual_coef_` (articles × tags), from which `coef_` (features × tags) is
     derived, `intercept_`, `thresholds_` (raw-score cut per tag), `calibration_` (slopes, intercepts),
-    `tag_support_`, `validation_` (held-out metrics), `dropped_tags_` (tags below min_tag_count).
+    `tag_support_`, `cooccurrence_` (training co-occurrence of the 30 most frequent tags),
+    `validation_` (held-out metrics), `dropped_tags_` (tags below min_tag_count).
     """
 
     def __init__(self, *, language: str = "fr", alpha: float = 0.3, ngram_range: tuple[int, int] = (1, 1),
@@ -179,6 +180,9 @@ class TagModel(_Params):
                 if j is not None:
                     Y[i, j] = 1.0
         self.tag_support_ = Y.sum(axis=0).astype(np.int64)
+        top = np.argsort(-self.tag_support_, kind="stable")[:30]
+        self.cooccurrence_ = {"tags": [str(self.classes_[j]) for j in top],
+                              "counts": (Y[:, top].T @ Y[:, top]).astype(np.int32)}
 
         progress("vectorising", 0, len(texts))
         try:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import artifacts
-from .data import DEFAULT_TRAIN, load_articles
+from .data import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
 from .errors import DataError
 from .model import Progress, TagModel, _no_progress
 from .types import Corpus, Prediction
@@ -132,3 +132,77 @@ def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, pr
         tags = [names[j] for j in range(a, b) if flag_list[j]]
         out.append(Prediction(ids[i], tags, dict(zip(names[a:b], value_list[a:b]))))
     return out
+
+
+@dataclass
+class EvaluateResult:
+    """What `evaluate` produced: the evaluation, the files written, and the optional extras."""
+
+    evaluation: Any
+    paths: dict[str, Path]
+    comparison: dict[str, Any] | None = None
+    learning: list[dict[str, Any]] | None = None
+
+
+def evaluate(data: str | Path | None = None, *, model: str | Path | None = None, out: str | Path | None = None,
+             compare_with: str | Path | None = None, learning_curve: bool = False,
+             train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
+             title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+             progress: Progress | None = None) -> EvaluateResult:
+    """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
+    per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
+
+    `compare_with` evaluates a second model on the same data and reports the deltas; `learning_curve`
+    retrains on growing shares of the training data (the manifest's, or `train_data`).
+    """
+    from .evaluation import compare, evaluate_model
+    from .evaluation import learning_curve as make_learning_curve
+    from .report import write_report
+
+    progress = progress or _no_progress
+    path = Path(data) if data is not None else DEFAULT_TEST
+    run_dir = artifacts.resolve_model_dir(model)
+    tagger = artifacts.load_model(run_dir)
+    tagger.manifest_["run_dir"] = str(run_dir)
+    progress("reading", 0, 0)
+    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                           tag_sep=tag_sep)
+    progress("reading", len(corpus), len(corpus))
+    ev = evaluate_model(tagger, corpus, progress=progress)
+    comparison = None
+    if compare_with is not None:
+        other = artifacts.load_model(compare_with)
+        comparison = compare(ev, evaluate_model(other, corpus, progress=progress))
+        comparison["a"], comparison["b"] = str(run_dir), str(artifacts.resolve_model_dir(compare_with))
+    learning = None
+    if learning_curve:
+        source = Path(train_data) if train_data is not None else Path(tagger.manifest_["training_data"]["path"])
+        if not source.exists():
+            raise DataError(f"{source}: training data for the learning curve not found; pass --train PATH")
+        train_corpus = load_articles(source, text_col=text_col, tags_col=tags_col, title_col=title_col,
+                                     id_col=id_col, tag_sep=tag_sep)
+        learning = make_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
+    paths = write_report(ev, Path(out) if out is not None else run_dir,
+                         cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
+                         learning=learning, progress=progress)
+    return EvaluateResult(ev, paths, comparison, learning)
+
+
+def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
+                   text_col: str = "text", tags_col: str = "tags", title_col: str | None = "title",
+                   id_col: str = "id", tag_sep: str | None = None, progress: Progress | None = None,
+                   **model_params: Any) -> dict[str, Any]:
+    """Mean and spread of every metric over `folds` stratified folds of `data` (default: the bundled
+    training split), with the settings of `model` if given, else `model_params`."""
+    from .evaluation import cross_validate as run_cv
+
+    path = Path(data) if data is not None else DEFAULT_TRAIN
+    params = model_params
+    if model is not None:
+        params = {**artifacts.load_model(model).get_params(), **model_params}
+    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                           tag_sep=tag_sep)
+    result = run_cv(corpus, params, folds, progress=progress)
+    result["data"] = str(path)
+    result["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in TagModel(**params).get_params().items()}
+    return result

@@ -108,9 +108,9 @@ def test_help_lists_commands_and_readme_uses_them():
     r = run("--help")
     assert r.exit_code == 0
     commands = set(re.findall(r"│ (\w+)\s", r.stdout))
-    assert {"train", "predict"} <= commands
+    assert {"train", "predict", "evaluate"} <= commands
     readme = README.read_text(encoding="utf-8")
-    for command in ("train", "predict"):
+    for command in ("train", "predict", "evaluate"):
         assert f"classifier {command}" in readme
     for option in ("--format", "--top-k", "--threshold", "--model", "--file"):
         assert option in readme
@@ -124,3 +124,38 @@ def test_ci_runs_the_readme_test_command():
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     setup, _, test = blocks[1].strip().rpartition(" && ")
     assert setup in ci and test in ci
+
+
+def test_evaluate_writes_report_and_json(run_dir, mini_path, tmp_path):
+    out = tmp_path / "eval"
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(out), "--quiet", "--format", "json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert 0 < summary["micro_f1"] <= 1
+    for name in ("report.html", "metrics.json", "per_tag.csv"):
+        assert (out / name).exists()
+
+
+def test_evaluate_table_compare_and_learning_curve(run_dir, mini_path, tmp_path):
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path / "e"), "--quiet",
+            "--compare", run_dir, "--learning-curve", "--train", str(mini_path))
+    assert r.exit_code == 0, r.output
+    assert "delta" in r.stdout and "+0.0000" in r.stdout and "learning curve" in r.stdout
+
+
+def test_evaluate_cross_validation(run_dir, mini_path, tmp_path):
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--cv", "3", "--quiet", "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert "3-fold" in r.stdout and "macro_f1" in r.stdout
+    assert json.loads((tmp_path / "cross_validation.json").read_text())["folds"] == 3
+
+
+def test_evaluate_on_unlabeled_data_fails_clearly(run_dir, tmp_path):
+    p = tmp_path / "u.jsonl"
+    p.write_text('{"id": 1, "text": "un article"}\n', encoding="utf-8")
+    r = run("evaluate", str(p), "--model", run_dir, "--quiet")
+    assert r.exit_code == 1 and "no field 'tags'" in r.output
+    q = tmp_path / "v.jsonl"
+    q.write_text('{"id": 1, "text": "un article", "tags": []}\n', encoding="utf-8")
+    r = run("evaluate", str(q), "--model", run_dir, "--quiet")
+    assert r.exit_code == 1 and "nothing to evaluate" in r.output

@@ -1,0 +1,173 @@
+"""Write an evaluation to disk: metrics.json, per_tag.csv, one PNG per plot, and a self-contained
+report.html (plots embedded as data URIs; no network, no server). Every file is written atomically."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+from .artifacts import atomic_write_text, write_json
+from .evaluation import Evaluation
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#222;padding:0 1rem}h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;
+text-align:right}th{background:#f5f5f5;cursor:pointer;position:sticky;top:0}td:first-child,th:first-child
+{text-align:left}.cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{background:#f5f7fb;border-radius:8px;
+padding:.7rem 1rem;min-width:8rem}.card b{display:block;font-size:1.5rem}img{max-width:100%;
+border:1px solid #eee;margin:.5rem 0}.tag{display:inline-block;border-radius:4px;padding:0 .35rem;margin:.1rem;
+font-size:.85rem}.hit{background:#d4edda}.missed{background:#f8d7da;text-decoration:line-through}
+.spurious{background:#ffe8cc}.ex{border:1px solid #eee;border-radius:6px;padding:.6rem;margin:.6rem 0}
+.ex p{color:#555;font-size:.9rem}.scroll{max-height:32rem;overflow:auto}.meta td{text-align:left}
+.up{color:#1a7f37}.down{color:#cf222e}"""
+
+_SORT_JS = """
+document.querySelectorAll("table.sortable th").forEach(function(th, col){
+  th.addEventListener("click", function(){
+    var body = th.closest("table").tBodies[0], rows = Array.from(body.rows);
+    var asc = th.dataset.asc !== "1"; th.dataset.asc = asc ? "1" : "0";
+    rows.sort(function(a, b){
+      var x = a.cells[col].textContent, y = b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return asc ? c : -c;
+    });
+    rows.forEach(function(r){ body.appendChild(r); });
+  });
+});"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def per_tag_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["tag"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], sortable: bool = True) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+    kind = "sortable" if sortable else ""
+    return f'<table class="{kind}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _tags(names: list[str], cls: str) -> str:
+    return "".join(f'<span class="tag {cls}">{_esc(t)}</span>' for t in names)
+
+
+def _example(e: dict[str, Any]) -> str:
+    return (f'<div class="ex"><b>{_esc(e["id"])}</b> — F1 {e["f1"]:.2f}<br>{_tags(e["hits"], "hit")}'
+            f'{_tags(e["missed"], "missed")}{_tags(e["spurious"], "spurious")}<p>{_esc(e["text"])}…</p></div>')
+
+
+def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | None = None,
+                cv: dict | None = None, learning: list | None = None, title: str = "Tagging evaluation") -> str:
+    m = ev.manifest
+    data = m.get("training_data", {})
+    settings = m.get("settings", {})
+    meta_rows = [
+        ("model", m.get("run_dir", "")), ("trained", m.get("created", "")),
+        ("training data", f"{data.get('path', '?')} ({data.get('articles', '?')} articles)"),
+        ("tags learned", f"{m.get('tags_learned', len(ev.classes))} (left out: {m.get('tags_left_out', '?')})"),
+        ("settings", ", ".join(f"{k}={v}" for k, v in settings.items())),
+        ("versions", ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())),
+        ("evaluation data", f"{ev.data_path} ({len(ev.ids)} articles, {ev.skipped} skipped)"),
+        ("unknown gold tags", f"{sum(ev.unknown_tags.values())} uses of {len(ev.unknown_tags)} tags the model "
+                              "never learned (not counted in any metric)"),
+    ]
+    meta = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in meta_rows)
+    cards = "".join(f'<div class="card">{_esc(k.replace("_", " "))}<b>{ev.metrics[k]:.3f}</b></div>'
+                    for k in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1")
+                    if k in ev.metrics)
+    all_metrics = _table([{"metric": k, "value": v} for k, v in ev.metrics.items()], ["metric", "value"])
+    plots = "".join(f'<h3>{_esc(name)}</h3><img alt="{_esc(name)}" src="data:image/png;base64,'
+                    f'{base64.b64encode(png).decode()}">' for name, png in images.items())
+    per_tag = ev.per_tag()
+    columns = ["tag", "support", "predicted", "precision", "recall", "f1", "train_support", "threshold"]
+    examples = ev.examples()
+    sections = [
+        f"<h1>{_esc(title)}</h1>", f'<table class="meta">{meta}</table>',
+        f'<h2>Headline</h2><div class="cards">{cards}</div><details><summary>All metrics</summary>{all_metrics}'
+        "</details>",
+    ]
+    if comparison:
+        rows = [{"metric": k, **v} for k, v in comparison["metrics"].items()]
+        tag_rows = comparison["tags"][:40]
+        sections.append("<h2>Comparison (b = the other model; delta = b − a)</h2>"
+                        + _table(rows, ["metric", "a", "b", "delta"])
+                        + "<h3>Largest per-tag changes in F1</h3>"
+                        + _table(tag_rows, ["tag", "support", "f1_a", "f1_b", "delta"]))
+    if cv:
+        rows = [{"metric": k, "mean": cv["mean"][k], "std": cv["std"][k]} for k in cv["mean"]]
+        sections.append(f"<h2>Cross-validation ({cv['folds']} stratified folds)</h2>"
+                        + _table(rows, ["metric", "mean", "std"]))
+    if learning:
+        sections.append("<h2>Learning curve</h2>" + _table(learning, list(learning[0])))
+    sections += [
+        f"<h2>Plots</h2>{plots}",
+        f'<h2>Per tag ({len(per_tag)} tags, by support; click a column to sort)</h2><div class="scroll">'
+        + _table(per_tag, columns) + "</div>",
+        '<h2>Examples</h2><p><span class="tag hit">hit</span><span class="tag missed">missed</span>'
+        '<span class="tag spurious">spurious</span></p><h3>Best tagged</h3>'
+        + "".join(_example(e) for e in examples["best"]) + "<h3>Worst tagged</h3>"
+        + "".join(_example(e) for e in examples["worst"]),
+    ]
+    if ev.unknown_tags:
+        sections.append("<h2>Gold tags the model does not know</h2><p>"
+                        + ", ".join(f"{_esc(t)} ({c})" for t, c in ev.unknown_tags.most_common(100)) + "</p>")
+    return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
+            f"<style>{_CSS}</style></head><body>{''.join(sections)}<script>{_SORT_JS}</script></body></html>\n")
+
+
+def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None = None,
+                 comparison: dict | None = None, cv: dict | None = None, learning: list | None = None,
+                 progress=None) -> dict[str, Path]:
+    """Write every output of an evaluation into `out`; returns the paths by name."""
+    from . import plots
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = progress or (lambda *a: None)
+    figures = {
+        "f1_vs_support": ("Per-tag F1 against support", lambda: plots.f1_vs_support(ev)),
+        "precision_recall": ("Precision-recall, most frequent tags", lambda: plots.precision_recall(ev)),
+        "f1_vs_threshold": ("F1 against threshold", lambda: plots.f1_vs_threshold(ev)),
+        "reliability": ("Reliability of the scores", lambda: plots.reliability(ev)),
+        "confusions": ("Most confused tags", lambda: plots.confusions(ev)),
+        "cooccurrence": ("Tag co-occurrence in the training data", lambda: plots.cooccurrence(cooccurrence)),
+    }
+    if learning:
+        figures["learning_curve"] = ("Learning curve", lambda: plots.learning_curve(learning))
+    images: dict[str, bytes] = {}
+    paths: dict[str, Path] = {}
+    for step, (name, (label, make)) in enumerate(figures.items()):
+        progress("plotting", step, len(figures))
+        paths[name] = out / f"{name}.png"
+        images[label] = plots.save_png(make(), paths[name])
+    progress("plotting", len(figures), len(figures))
+    metrics = {**ev.metrics, "articles": len(ev.ids), "skipped": ev.skipped, "tags": len(ev.classes),
+               "unknown_tags": dict(ev.unknown_tags.most_common()), "unknown_tag_uses": sum(ev.unknown_tags.values()),
+               "data": ev.data_path}
+    if comparison:
+        metrics["comparison"] = comparison
+    if cv:
+        metrics["cross_validation"] = cv
+    if learning:
+        metrics["learning_curve"] = learning
+    paths["metrics"] = out / "metrics.json"
+    write_json(paths["metrics"], metrics)
+    paths["per_tag"] = out / "per_tag.csv"
+    atomic_write_text(paths["per_tag"], per_tag_csv(ev.per_tag()))
+    paths["report"] = out / "report.html"
+    atomic_write_text(paths["report"], render_html(ev, images, comparison=comparison, cv=cv, learning=learning))
+    return paths

@@ -1,0 +1,45 @@
+import base64
+import csv
+import json
+import re
+
+import pytest
+
+from classifier import evaluate_model, load_articles
+from classifier.evaluation import compare
+from classifier.report import write_report
+
+
+@pytest.fixture(scope="module")
+def written(trained, mini_path, tmp_path_factory):
+    ev = evaluate_model(trained.model, load_articles(mini_path))
+    out = tmp_path_factory.mktemp("report")
+    paths = write_report(ev, out, cooccurrence=trained.model.cooccurrence_, comparison=compare(ev, ev),
+                         learning=[{"articles": 75, "fraction": 0.5, "micro_f1": 0.5, "macro_f1": 0.4,
+                                    "tags_learned": 5}])
+    return ev, out, paths
+
+
+def test_files_written(written):
+    ev, out, paths = written
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"micro_f1", "macro_f1", "samples_f1"} <= set(metrics)
+    rows = list(csv.DictReader((out / "per_tag.csv").open(encoding="utf-8")))
+    assert len(rows) == len(ev.classes) and {"tag", "support", "f1", "threshold"} <= set(rows[0])
+    for name in ("f1_vs_support", "precision_recall", "f1_vs_threshold", "reliability", "confusions",
+                 "cooccurrence", "learning_curve"):
+        assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_is_self_contained(written):
+    _, out, _ = written
+    page = (out / "report.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]*src="([^"]+)"', page)
+    assert len(images) == 7
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:4] == b"\x89PNG"
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+    for section in ("Headline", "Per tag", "Best tagged", "Worst tagged", "Comparison", "Learning curve"):
+        assert section in page
+    assert "santé" in page  # accents kept
