@@ -55,7 +55,8 @@ class _Reporter:
     LABELS = {"reading": "Reading articles", "vectorising": "Vectorising", "kernel": "Article similarities",
               "solving": "Fitting all tags", "thresholds": "Tuning thresholds", "saving": "Saving model",
               "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
-              "learning curve": "Learning curve", "cross-validation": "Cross-validation"}
+              "learning curve": "Learning curve", "cross-validation": "Cross-validation",
+              "leakage check": "Checking test overlap", "duplicates": "Finding duplicates"}
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -112,6 +113,10 @@ def train(
     fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="Tags whose held-out F1 stays below this get a "
                               "conservative threshold."),
     min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
+    tag_map: Path | None = typer.Option(None, help="CSV of from,to rows: rename (or, with an empty to, drop) "
+                                        "tags before training."),
+    test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
+                                     "(default: the bundled test split when DATA is the bundled training split)."),
     format: Format = typer.Option(Format.table, "--format", help="Summary as a table or json."),
     quiet: bool = QUIET,
 ) -> None:
@@ -121,17 +126,26 @@ def train(
     """
     from .workflow import train as train_model
 
-    with _Reporter(quiet) as reporter:
-        result = _run(lambda: train_model(
-            data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
-            tag_sep=tag_sep, progress=reporter, language=language.value, min_tag_count=min_tag_count,
-            alpha=alpha, fbr=fbr, min_tags=min_tags))
+    def work():
+        from .stats import load_tag_map
+
+        mapping = load_tag_map(tag_map) if tag_map else None
+        with _Reporter(quiet) as reporter:
+            return train_model(
+                data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
+                tag_sep=tag_sep, tag_map=mapping, test_data=test, progress=reporter, language=language.value,
+                min_tag_count=min_tag_count, alpha=alpha, fbr=fbr, min_tags=min_tags)
+
+    result = _run(work)
+    for note in result.notes:
+        typer.echo(f"warning: {note}", err=True)
     m = result.manifest
     summary = {
         "model": str(result.run_dir), "articles": len(result.corpus), "skipped": len(result.corpus.skipped),
         "tag_merges": len(result.corpus.tag_merges), "tags_learned": m["tags_learned"],
         "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
         "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
+        "warnings": result.notes,
     }
     if format == Format.json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -333,6 +347,105 @@ def evaluate(
         lines.append("learning curve: " + ", ".join(f"{r['articles']} -> {r['micro_f1']:.3f}/{r['macro_f1']:.3f}"
                                                     for r in result.learning))
     lines.append(f"Report: {result.paths['report']}")
+    typer.echo("\n".join(lines))
+
+
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="Saved pages (.txt), HTML pages, CSV/TSV/JSONL/Parquet exports, "
+                                       "folders (searched recursively); .gz allowed."),
+    out: Path = typer.Option(..., help="The JSONL corpus to write (rejects go beside it, *.rejects.jsonl)."),
+    profile: Path | None = typer.Option(None, help="JSON page profile: tag_labels, tag_separators, end_markers, "
+                                        "skip_lines, author_prefix, meta_separator (default: French news sites)."),
+    tag_map: Path | None = typer.Option(None, help="CSV of from,to rows applied to every tag."),
+    dedupe: str = typer.Option("exact", help="Merge duplicates: none, exact (same text) or near (also cosine >= "
+                               "--near-threshold)."),
+    near_threshold: float = typer.Option(0.9, min=0.5, max=1.0, help="Similarity for near-duplicates."),
+    allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Keep articles without tags."),
+    text_col: str = typer.Option("text", help="Text column of tabular exports."),
+    title_col: str = typer.Option("title", help="Title column of tabular exports."),
+    tags_col: str = typer.Option("tags", help="Tags column of tabular exports."),
+    id_col: str = typer.Option("id", help="Id column of tabular exports."),
+    tag_sep: str | None = typer.Option(None, help="Tag separator in string tag fields."),
+    format: Format = typer.Option(Format.table, "--format", help="Summary as a table or json."),
+    quiet: bool = QUIET,
+) -> None:
+    """Turn saved pages and exports into a training corpus, accounting for every record.
+
+    Example: classifier import saved_pages/ export.csv --out training_data/site.jsonl
+    """
+    from .ingest import Columns, import_paths
+    from .pages import DEFAULT_PROFILE, PageProfile
+
+    def work():
+        from .stats import load_tag_map
+
+        page_profile = PageProfile.load(profile) if profile else DEFAULT_PROFILE
+        mapping = load_tag_map(tag_map) if tag_map else None
+        cols = Columns(text=text_col, title=title_col, tags=tags_col, id=id_col, tag_sep=tag_sep)
+        with _Reporter(quiet) as reporter:
+            return import_paths(paths, out, profile=page_profile, columns=cols, tag_map=mapping, dedupe=dedupe,
+                                near_threshold=near_threshold, require_tags=not allow_untagged, progress=reporter)
+
+    report = _run(work)
+    if format == Format.json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    lines = [f"Read {report.read} records: imported {report.imported}, merged {report.merged} duplicates, "
+             f"rejected {sum(report.rejected.values())}"]
+    lines += [f"  rejected, {reason}: {n}" for reason, n in report.rejected.most_common()]
+    lines += [f"  decoded {n} file(s) as {enc}" for enc, n in report.decoded.items() if enc != "utf-8"]
+    lines.append(f"Wrote {report.out}; rejects and merges listed in {report.rejects}")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def stats(
+    data: Path | None = typer.Argument(None, help="Corpus (default: the bundled training split)."),
+    tag_map: Path | None = typer.Option(None, help="CSV of from,to rows applied before counting."),
+    near_threshold: float = typer.Option(0.9, min=0.5, max=1.0, help="Similarity for near-duplicates."),
+    text_col: str = typer.Option("text", help="Text column."),
+    title_col: str = typer.Option("title", help="Title column."),
+    tags_col: str = typer.Option("tags", help="Tags column."),
+    id_col: str = typer.Option("id", help="Id column."),
+    format: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Corpus statistics, probable tag variants (case, accents, plural, spacing) and duplicates.
+
+    Example: classifier stats training_data/orangesum_train.jsonl.gz
+    """
+    from .data import DEFAULT_TRAIN, load_articles
+    from .stats import apply_tag_map, corpus_stats, load_tag_map
+
+    def work():
+        corpus = load_articles(data or DEFAULT_TRAIN, text_col=text_col, title_col=title_col or None,
+                               tags_col=tags_col, id_col=id_col, merge_variants=False)
+        if tag_map:
+            corpus.tags = apply_tag_map(corpus.tags, load_tag_map(tag_map))
+        return corpus_stats(corpus, near_threshold=near_threshold)
+
+    s = _run(work)
+    if format == Format.json:
+        typer.echo(json.dumps(s, ensure_ascii=False))
+        return
+    tpa, chars = s["tags_per_article"], s["text_chars"]
+    lines = [
+        f"{s['path']}: {s['articles']} articles ({s['skipped']} skipped), {s['tags']} tags, {s['tag_uses']} tag uses",
+        f"tags per article: mean {tpa['mean']}, median {tpa['median']:.0f}, max {tpa['max']}; "
+        f"articles without tags: {s['articles_without_tags']}",
+        f"text length (characters): min {chars['min']}, p10 {chars['p10']:.0f}, median {chars['median']:.0f}, "
+        f"p90 {chars['p90']:.0f}, max {chars['max']}",
+        "most frequent tags: " + ", ".join(f"{t} ({c})" for t, c in s["most_frequent_tags"]),
+        f"tail: {s['tags_once']} tags on one article, {s['tags_below_5']} on fewer than 5",
+        f"probable tag variants ({len(s['tag_variants'])} groups):",
+    ]
+    lines += ["  " + " / ".join(f"{t} ({c})" for t, c in g) for g in s["tag_variants"][:20]]
+    if len(s["tag_variants"]) > 20:
+        lines.append(f"  ... {len(s['tag_variants']) - 20} more (--format json lists all)")
+    lines.append(f"exact duplicates: {len(s['exact_duplicate_groups'])} groups; near-duplicates "
+                 f"(cosine >= {s['near_duplicate_threshold']}): {s['near_duplicate_pairs']} pairs in "
+                 f"{len(s['near_duplicate_groups'])} groups")
+    lines += ["  " + ", ".join(g) for g in s["near_duplicate_groups"][:10]]
     typer.echo("\n".join(lines))
 
 

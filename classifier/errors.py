@@ -17,3 +17,7 @@ class ModelError(ClassifierError):
 
 class NotFittedError(ClassifierError, AttributeError):
     """A model was used for prediction before it was trained."""
+
+
+class ParseError(DataError):
+    """A saved page could not be turned into an article (the message says what was missing)."""

@@ -39,3 +39,21 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
+
+
+@dataclass
+class Article:
+    """One article as imported from a page or a row: the schema written by `classifier import`."""
+
+    id: str
+    title: str
+    text: str
+    tags: list[str] = field(default_factory=list)
+    date: str | None = None  # ISO YYYY-MM-DD
+    section: str | None = None
+    author: str | None = None
+    url: str | None = None
+    source: str | None = None  # file (and line) it came from
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v not in (None, "")}

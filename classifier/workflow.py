@@ -35,11 +35,14 @@ class TrainResult:
 
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
           tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+          tag_map: dict[str, str] | None = None, test_data: str | Path | None = None,
           progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
     `model_params` go to `TagModel` (language, alpha, min_tag_count, fbr, min_tags, ...). The run goes
-    to `out`, or to a new folder under the artifacts root; `latest` is pointed at it.
+    to `out`, or to a new folder under the artifacts root; `latest` is pointed at it. `tag_map` renames
+    or drops tags first. With `test_data` (default: the bundled test split when training on the bundled
+    training split), near-duplicates shared by the two are counted in `notes`: they inflate every metric.
     """
     progress = progress or _no_progress
     started = time.perf_counter()
@@ -48,8 +51,16 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                            tag_sep=tag_sep)
     progress("reading", len(corpus), len(corpus))
+    if tag_map:
+        from .stats import apply_tag_map
+
+        corpus.tags = apply_tag_map(corpus.tags, tag_map)
     if not any(corpus.tags):
         raise DataError(f"{path}: no article has tags; training needs labeled articles (see --tags-col)")
+    notes = []
+    test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
+    if test_path is not None:
+        notes += _leakage_notes(corpus, test_path, text_col, title_col, id_col, progress)
     model = TagModel(**model_params)
     model.fit(corpus.texts, corpus.tags, progress=progress)
     seconds = time.perf_counter() - started
@@ -59,7 +70,27 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     artifacts.save_model(model, run_dir, manifest)
     artifacts.point_latest(run_dir)
     progress("saving", 1, 1)
-    return TrainResult(run_dir, model, manifest, corpus, seconds)
+    manifest_notes = {"leakage_check": notes} if notes else {}
+    if manifest_notes:
+        manifest.update(manifest_notes)
+        artifacts.write_json(run_dir / artifacts.MANIFEST_FILE, {**artifacts.read_manifest(run_dir), **manifest_notes})
+    return TrainResult(run_dir, model, manifest, corpus, seconds, notes)
+
+
+def _leakage_notes(corpus: Corpus, test_path: Path, text_col: str, title_col: str | None, id_col: str,
+                   progress: Progress) -> list[str]:
+    from .duplicates import find_shared
+
+    progress("leakage check", 0, 1)
+    test = load_articles(test_path, text_col=text_col, title_col=title_col, id_col=id_col, require_tags=False)
+    shared = find_shared(corpus.texts, test.texts, threshold=0.9)
+    progress("leakage check", 1, 1)
+    if not shared:
+        return []
+    examples = ", ".join(f"{corpus.ids[p.a]}~{test.ids[p.b]}" for p in shared[:5])
+    return [f"{len({p.b for p in shared})} of {len(test)} articles in {test_path} are near-duplicates "
+            f"(cosine >= 0.9) of training articles ({examples}{' ...' if len(shared) > 5 else ''}); "
+            "they inflate every metric measured on that split"]
 
 
 def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) -> dict[str, Any]:

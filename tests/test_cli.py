@@ -108,9 +108,9 @@ def test_help_lists_commands_and_readme_uses_them():
     r = run("--help")
     assert r.exit_code == 0
     commands = set(re.findall(r"│ (\w+)\s", r.stdout))
-    assert {"train", "predict", "evaluate"} <= commands
+    assert {"train", "predict", "evaluate", "import", "stats"} <= commands
     readme = README.read_text(encoding="utf-8")
-    for command in ("train", "predict", "evaluate"):
+    for command in ("train", "predict", "evaluate", "import", "stats"):
         assert f"classifier {command}" in readme
     for option in ("--format", "--top-k", "--threshold", "--model", "--file"):
         assert option in readme
@@ -159,3 +159,32 @@ def test_evaluate_on_unlabeled_data_fails_clearly(run_dir, tmp_path):
     q.write_text('{"id": 1, "text": "un article", "tags": []}\n', encoding="utf-8")
     r = run("evaluate", str(q), "--model", run_dir, "--quiet")
     assert r.exit_code == 1 and "nothing to evaluate" in r.output
+
+
+def test_import_and_stats_commands(tmp_path):
+    pages = Path(__file__).parent / "fixtures" / "pages"
+    out = tmp_path / "site.jsonl"
+    r = run("import", str(pages), "--out", str(out), "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "imported 6" in r.stdout and "no tags: 1" in r.stdout and "windows-1252" in r.stdout
+    r = run("import", str(pages), "--out", str(out), "--quiet", "--format", "json", "--allow-untagged")
+    assert json.loads(r.stdout)["imported"] == 7
+    r = run("stats", str(out), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["articles"] == 7
+    r = run("stats", str(out))
+    assert "articles" in r.stdout and "near-duplicates" in r.stdout
+
+
+def test_import_bad_input(tmp_path):
+    r = run("import", str(tmp_path / "nope"), "--out", str(tmp_path / "o.jsonl"))
+    assert r.exit_code == 1 and "no such file" in r.output
+    r = run("import", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--dedupe", "maybe")
+    assert r.exit_code == 1 and "dedupe" in r.output
+
+
+def test_train_warns_about_shared_articles(mini_path, tmp_path):
+    r = run("train", str(mini_path), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet",
+            "--test", str(mini_path))
+    assert r.exit_code == 0, r.output
+    assert "near-duplicates" in r.output

@@ -1,0 +1,271 @@
+"""`classifier import`: saved pages, HTML, CSV/JSONL/Parquet exports, folders and .gz files -> one
+JSONL corpus in the schema the rest of the tool reads. Every input record is accounted for: imported,
+merged into a duplicate, or rejected with its reason (written to a rejects file)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .artifacts import atomic_write_text
+from .data import split_tags
+from .duplicates import find_duplicates, groups, text_key
+from .errors import DataError, ParseError
+from .model import Progress, _no_progress
+from .pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
+from .stats import apply_tag_map
+from .types import Article
+
+PAGE_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TABLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+
+
+@dataclass
+class Columns:
+    """Column names of tabular exports."""
+
+    text: str = "text"
+    title: str = "title"
+    tags: str = "tags"
+    id: str = "id"
+    date: str = "date"
+    section: str = "section"
+    author: str = "author"
+    url: str = "url"
+    tag_sep: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """Counts of what happened to every record read."""
+
+    out: Path
+    rejects: Path
+    read: int = 0
+    imported: int = 0
+    merged: int = 0
+    rejected: Counter = field(default_factory=Counter)  # reason -> records
+    decoded: Counter = field(default_factory=Counter)  # encoding -> files
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "rejects": str(self.rejects), "read": self.read, "imported": self.imported,
+                "merged_duplicates": self.merged, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
+
+
+def decode(data: bytes, where: str) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8, else Windows-1252, else Latin-1; binary is refused."""
+    if b"\x00" in data[:4096]:
+        raise DataError(f"{where}: unreadable encoding (binary data, NUL bytes)")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else "windows-1252"
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _files(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            yield path
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower().removesuffix(".gz")
+    for suffixes, kind in ((PAGE_SUFFIXES, "page"), (HTML_SUFFIXES, "html"), (TABLE_SUFFIXES, "table")):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    return path.read_bytes()
+
+
+def _table_records(path: Path, text: str | None, raw: bytes) -> Iterator[tuple[str, dict | None, str | None]]:
+    """(where, record, error) for each record of a tabular export."""
+    import pandas as pd
+
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".parquet"):
+        frame = pd.read_parquet(io.BytesIO(raw))
+        for i, record in enumerate(frame.to_dict(orient="records")):
+            yield f"{path}:row {i + 1}", record, None
+        return
+    assert text is not None
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield f"{path}:{lineno}", None, f"parse failure: invalid JSON ({exc.msg})"
+                continue
+            yield f"{path}:{lineno}", record if isinstance(record, dict) else None, \
+                None if isinstance(record, dict) else "parse failure: not a JSON object"
+        return
+    frame = pd.read_csv(io.StringIO(text), sep="\t" if name.endswith(".tsv") else ",", dtype=str,
+                        keep_default_na=False)
+    for i, record in enumerate(frame.to_dict(orient="records")):
+        yield f"{path}:{i + 2}", record, None
+
+
+def _from_record(record: dict, where: str, cols: Columns) -> Article:
+    def get(name: str) -> str | None:
+        value = record.get(name)
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        return str(value).strip() or None
+
+    raw_date = get(cols.date)
+    return Article(id=get(cols.id) or "", title=get(cols.title) or "", text=get(cols.text) or "",
+                   tags=split_tags(record.get(cols.tags), f"{where}: field {cols.tags!r}", cols.tag_sep),
+                   date=parse_date(raw_date) if raw_date else None, section=get(cols.section),
+                   author=get(cols.author), url=get(cols.url), source=where)
+
+
+def _articles(paths: list[Path], profile: PageProfile, cols: Columns, report: ImportReport,
+              rejects: list[dict]) -> Iterator[Article]:
+    def reject(where: str, reason: str) -> None:
+        report.read += 1
+        report.rejected[reason.split(":")[0]] += 1
+        rejects.append({"source": where, "status": "rejected", "reason": reason})
+
+    for path in _files(paths):
+        kind = _kind(path)
+        if kind is None:
+            reject(str(path), "unsupported file type: use .txt pages, .html, .jsonl, .csv, .tsv or .parquet")
+            continue
+        try:
+            raw = _read_bytes(path)
+        except (OSError, EOFError) as exc:
+            reject(str(path), f"unreadable file: {exc}")
+            continue
+        text = None
+        if not path.name.lower().removesuffix(".gz").endswith(".parquet"):
+            try:
+                text, encoding = decode(raw, str(path))
+            except DataError as exc:
+                reject(str(path), f"unreadable encoding: {exc}")
+                continue
+            report.decoded[encoding] += 1
+        if kind in ("page", "html"):
+            report.read += 1
+            try:
+                parse = parse_text_page if kind == "page" else parse_html_page
+                yield parse(text, profile=profile, source=str(path), article_id=path.name.split(".")[0])
+            except ParseError as exc:
+                report.read -= 1
+                reject(str(path), f"parse failure: {exc}")
+            continue
+        try:
+            for where, record, error in _table_records(path, text, raw):
+                if error or record is None:
+                    reject(where, error or "parse failure")
+                    continue
+                report.read += 1
+                try:
+                    yield _from_record(record, where, cols)
+                except DataError as exc:
+                    report.read -= 1
+                    reject(where, f"parse failure: {exc}")
+        except Exception as exc:  # pandas / pyarrow raise many types for malformed files
+            reject(str(path), f"parse failure: cannot read as a table ({exc})")
+
+
+def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfile = DEFAULT_PROFILE,
+                 columns: Columns | None = None, tag_map: dict[str, str] | None = None, dedupe: str = "exact",
+                 near_threshold: float = 0.9, require_tags: bool = True,
+                 progress: Progress | None = None) -> ImportReport:
+    """Import `paths` (files or folders) into the JSONL corpus `out`; rejects go to `<out>.rejects.jsonl`.
+
+    `dedupe`: 'none', 'exact' (same normalised text) or 'near' (also TF-IDF cosine >= near_threshold);
+    duplicates are merged into the first article of their group, with the union of their tags.
+    """
+    if dedupe not in ("none", "exact", "near"):
+        raise DataError(f"dedupe must be none, exact or near; got {dedupe!r}")
+    progress = progress or _no_progress
+    out = Path(out)
+    cols = columns or Columns()
+    report = ImportReport(out, out.with_name(out.name.removesuffix(".gz").removesuffix(".jsonl") + ".rejects.jsonl"))
+    rejects: list[dict] = []
+    kept: list[Article] = []
+    missing = [str(p) for p in map(Path, paths) if not p.exists()]
+    if missing:
+        raise DataError(f"no such file or folder: {', '.join(missing)}")
+    progress("reading", 0, 0)
+    for article in _articles([Path(p) for p in paths], profile, cols, report, rejects):
+        if tag_map:
+            article.tags = apply_tag_map([article.tags], tag_map)[0]
+        reason = None
+        if not (article.text or "").strip():
+            reason = "no text"
+        elif require_tags and not article.tags:
+            reason = "no tags"
+        if reason:
+            report.rejected[reason] += 1
+            rejects.append({"source": article.source, "status": "rejected", "reason": reason})
+            continue
+        kept.append(article)
+        if len(kept) % 1000 == 0:
+            progress("reading", len(kept), 0)
+    progress("reading", len(kept), len(kept))
+    kept = _unique_ids(kept)
+    if dedupe != "none" and kept:
+        progress("duplicates", 0, 1)
+        kept = _merge_duplicates(kept, dedupe, near_threshold, report, rejects)
+        progress("duplicates", 1, 1)
+    report.imported = len(kept)
+    atomic_write_text(out, "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in kept))
+    atomic_write_text(report.rejects, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
+    return report
+
+
+def _unique_ids(articles: list[Article]) -> list[Article]:
+    seen: Counter = Counter()
+    for a in articles:
+        base = a.id or (hashlib.sha1(a.url.encode()).hexdigest()[:12] if a.url else text_key(a.text)[:12])
+        seen[base] += 1
+        a.id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return articles
+
+
+def _merge_duplicates(articles: list[Article], dedupe: str, threshold: float, report: ImportReport,
+                      rejects: list[dict]) -> list[Article]:
+    from .duplicates import Pair
+
+    by_key: dict[str, int] = {}
+    pairs = []
+    for i, a in enumerate(articles):
+        key = text_key(a.title + "\n" + a.text)
+        if key in by_key:
+            pairs.append(Pair(by_key[key], i, 1.0))
+        else:
+            by_key[key] = i
+    if dedupe == "near":
+        pairs += find_duplicates([a.title + "\n" + a.text for a in articles], threshold=threshold)
+    drop = set()
+    for group in groups(len(articles), pairs):
+        keep = articles[group[0]]
+        for i in group[1:]:
+            other = articles[i]
+            keep.tags += [t for t in other.tags if t not in keep.tags]
+            drop.add(i)
+            report.merged += 1
+            rejects.append({"source": other.source, "id": other.id, "status": "merged",
+                            "reason": f"duplicate of {keep.id}"})
+    return [a for i, a in enumerate(articles) if i not in drop]

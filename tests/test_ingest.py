@@ -1,0 +1,87 @@
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from classifier.errors import DataError
+from classifier.ingest import decode, import_paths
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def test_folder_of_pages_every_record_accounted(tmp_path):
+    src = tmp_path / "pages"
+    shutil.copytree(PAGES, src)
+    (src / "sub").mkdir()
+    with gzip.open(src / "sub" / "copy.txt.gz", "wt", encoding="utf-8") as f:  # exact duplicate, gzipped
+        f.write((PAGES / "deux_tags.txt").read_text(encoding="utf-8"))
+    (src / "notes.docx").write_bytes(b"PK\x03\x04")
+    report = import_paths([src], tmp_path / "out.jsonl")
+    rows = read_jsonl(tmp_path / "out.jsonl")
+    rejects = read_jsonl(tmp_path / "out.rejects.jsonl")
+    # 7 pages + 1 gz copy + 1 unsupported file
+    assert report.read == 9
+    assert report.imported + report.merged + sum(report.rejected.values()) == report.read
+    assert report.rejected == {"no tags": 1, "unsupported file type": 1}
+    assert report.merged == 1 and any(r["status"] == "merged" for r in rejects)
+    assert report.decoded["windows-1252"] == 1
+    by_title = {r["title"]: r for r in rows}
+    cafe = by_title["Café et thé : les prix montent"]
+    assert cafe["tags"] == ["Consommation", "Prix"] and "–" in cafe["text"] and cafe["date"] == "2024-02-01"
+    assert {"id", "title", "text", "tags"} <= set(rows[0])
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_tabular_exports_with_columns_and_tag_map(tmp_path):
+    csv_path = tmp_path / "export.csv"
+    pd.DataFrame({"headline": ["Un", "Deux", "Trois"], "body": ["texte un", "", "texte trois"],
+                  "labels": ["Israel|Maroc", "x", ""], "published": ["2023-01-02", "", "5 mai 2021"]}
+                 ).to_csv(csv_path, index=False)
+    mapping = {"Israel": "Israël", "Maroc": ""}
+    from classifier.ingest import Columns
+
+    report = import_paths([csv_path], tmp_path / "o.jsonl", columns=Columns(text="body", title="headline",
+                          tags="labels", date="published"), tag_map=mapping)
+    rows = read_jsonl(tmp_path / "o.jsonl")
+    assert [r["tags"] for r in rows] == [["Israël"]]
+    assert rows[0]["date"] == "2023-01-02"
+    assert report.rejected == {"no tags": 1, "no text": 1} and report.imported == 1  # "Deux" has no body
+    assert report.read == 3
+
+
+def test_bad_json_line_is_rejected_not_fatal(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"text": "ok", "tags": ["a"]}\n{broken\n[1, 2]\n', encoding="utf-8")
+    report = import_paths([p], tmp_path / "o.jsonl")
+    assert report.imported == 1 and report.rejected == {"parse failure": 2}
+
+
+def test_near_duplicates_merged_on_request(tmp_path):
+    rows = [{"id": "a", "text": "Le gouvernement annonce un plan pour l'eau potable dans le sud du pays.",
+             "tags": ["eau"]},
+            {"id": "b", "text": "Le gouvernement annonce un plan pour l'eau potable dans le sud du pays !",
+             "tags": ["gouvernement"]},
+            {"id": "c", "text": "Un match de football sans histoire.", "tags": ["sport"]}]
+    p = tmp_path / "a.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert import_paths([p], tmp_path / "x.jsonl", dedupe="exact").merged == 0
+    report = import_paths([p], tmp_path / "y.jsonl", dedupe="near", near_threshold=0.9)
+    out = read_jsonl(tmp_path / "y.jsonl")
+    assert report.merged == 1 and [r["id"] for r in out] == ["a", "c"]
+    assert out[0]["tags"] == ["eau", "gouvernement"]
+
+
+def test_decode_and_missing_paths(tmp_path):
+    assert decode("é".encode(), "x") == ("é", "utf-8")
+    assert decode("é".encode("cp1252"), "x") == ("é", "windows-1252")
+    with pytest.raises(DataError, match="binary"):
+        decode(b"\x00\x01", "x")
+    with pytest.raises(DataError, match="no such file"):
+        import_paths([tmp_path / "missing"], tmp_path / "o.jsonl")
