@@ -66,14 +66,12 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     seconds = time.perf_counter() - started
     run_dir = Path(out) if out is not None else artifacts.new_run_dir()
     manifest = build_manifest(model, corpus, path, seconds)
+    if notes:
+        manifest["leakage_check"] = notes
     progress("saving", 0, 1)
     artifacts.save_model(model, run_dir, manifest)
     artifacts.point_latest(run_dir)
     progress("saving", 1, 1)
-    manifest_notes = {"leakage_check": notes} if notes else {}
-    if manifest_notes:
-        manifest.update(manifest_notes)
-        artifacts.write_json(run_dir / artifacts.MANIFEST_FILE, {**artifacts.read_manifest(run_dir), **manifest_notes})
     return TrainResult(run_dir, model, manifest, corpus, seconds, notes)
 
 

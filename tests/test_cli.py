@@ -188,3 +188,5 @@ def test_train_warns_about_shared_articles(mini_path, tmp_path):
             "--test", str(mini_path))
     assert r.exit_code == 0, r.output
     assert "near-duplicates" in r.output
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
+    assert "near-duplicates" in manifest["leakage_check"][0]

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Train and test this project and its peers on one train/test pair with one protocol; write a table
+(JSON + Markdown) and a plot.
+
+usage: python scripts/benchmark.py --train TRAIN.jsonl --test TEST.jsonl [--min-train 5] [--language fr]
+       [--name orangesum] [--systems ours,svc,fasttext,annif,libmultilabel] [--work DIR] [--out DIR]
+
+Protocol: a validation split (10% of train, chosen by a hash of the article id) is carved out for the
+systems that tune (they tune on it, never on test, then refit on all of train); training tags are those
+with at least --min-train articles; every prediction file is scored by ../shared/bench/score.py. Each
+peer runs in its own virtual environment under --work (created on first use), so the project's own
+dependencies stay clean. Times are wall-clock of whole processes; peak RSS is the process tree's
+largest resident set. A system that fails to install or run is reported with its error, not dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCORER = ROOT.parent / "shared" / "bench" / "score.py"
+PEERS = ROOT / "scripts" / "peers"
+COLD_TEXT = "Le gouvernement annonce un plan pour la santé et l'économie après l'épidémie."
+
+
+def read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return path
+
+
+def run(cmd: list[str], **kw) -> tuple[float, int]:
+    """Run `cmd`; return (wall seconds, peak RSS in MB of the process and its children)."""
+    probe = ("import resource,subprocess,sys;r=subprocess.run(sys.argv[1:]);"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);sys.exit(r.returncode)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, **kw)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} ... failed: {done.stderr.strip()[-600:]}")
+    rss = int(done.stderr.strip().splitlines()[-1]) // 1024
+    return seconds, rss
+
+
+def venv(work: Path, name: str, packages: list[str]) -> Path:
+    env = work / "venvs" / name
+    python = env / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True, capture_output=True)
+    return python
+
+
+def size_mb(path: Path) -> float:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    return path.stat().st_size / 1e6
+
+
+def score(test: Path, pred: Path, train: Path, min_train: int) -> dict:
+    out = subprocess.run([sys.executable, str(SCORER), str(test), str(pred), "--train", str(train),
+                          "--min-train", str(min_train), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def system_ours(a, work: Path, files: dict) -> dict:
+    model = work / "ours"
+    cli = [sys.executable, "-m", "classifier"]
+    env = {**os.environ, "CLASSIFIER_ARTIFACTS": str(work / "artifacts")}
+    train_s, rss = run(cli + ["train", str(files["train"]), "--out", str(model), "--quiet", "--language",
+                              a.language, "--min-tag-count", str(a.min_train)], cwd=ROOT, env=env)
+    pred = work / "ours.pred.jsonl"
+    with open(pred, "w") as out:
+        start = time.perf_counter()
+        subprocess.run(cli + ["predict", "--model", str(model), "--file", str(files["test"]), "--format", "jsonl",
+                              "--quiet"], cwd=ROOT, env=env, stdout=out, check=True)
+        predict_s = time.perf_counter() - start
+    cold, _ = run(cli + ["predict", COLD_TEXT, "--model", str(model)], cwd=ROOT, env=env)
+    return {"train_s": train_s, "tuning_s": 0.0, "tuning_note": "thresholds from leave-one-out scores inside train",
+            "predict_s": predict_s, "cold_s": cold, "rss_mb": rss, "model_mb": size_mb(model / "model.joblib"),
+            "pred": pred}
+
+
+def system_svc(a, work: Path, files: dict) -> dict:
+    model = work / "svc.joblib"
+    script = str(PEERS / "sklearn_svc.py")
+    train_s, rss = run([sys.executable, script, "fit", str(files["train"]), str(model)])
+    pred = work / "svc.pred.jsonl"
+    predict_s, _ = run([sys.executable, script, "predict", str(model), str(files["test"]), str(pred)])
+    return {"train_s": train_s, "tuning_s": 0.0, "predict_s": predict_s, "rss_mb": rss,
+            "model_mb": size_mb(model), "pred": pred}
+
+
+def system_fasttext(a, work: Path, files: dict) -> dict:
+    python = venv(work, "fasttext", ["fasttext-numpy2", "numpy"])
+    script = str(PEERS / "fasttext_ova.py")
+    params = work / "fasttext.params.json"
+    tuning_s, _ = run([str(python), script, "tune", str(files["fit"]), str(files["val"]), str(params)])
+    model = work / "fasttext.bin"
+    train_s, rss = run([str(python), script, "fit", str(files["train"]), str(params), str(model)])
+    pred = work / "fasttext.pred.jsonl"
+    predict_s, _ = run([str(python), script, "predict", str(model), str(params), str(files["test"]), str(pred)])
+    return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
+            "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
+
+
+def system_missing(name: str):
+    def fail(a, work, files):
+        raise RuntimeError(f"{name}: adapter not written yet (see issue 5); no figures")
+    return fail
+
+
+SYSTEMS = {"ours": ("this project", system_ours), "svc": ("TF-IDF + LinearSVC, threshold 0", system_svc),
+           "fasttext": ("fastText ova (epochs, threshold tuned on val)", system_fasttext),
+           "annif": ("Annif 1.4 (tfidf, omikuji, fasttext, svc, ensemble)", system_missing("Annif")),
+           "libmultilabel": ("LibMultiLabel linear + thresholding", system_missing("LibMultiLabel"))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train", required=True, type=Path)
+    ap.add_argument("--test", required=True, type=Path)
+    ap.add_argument("--min-train", type=int, default=5)
+    ap.add_argument("--language", default="fr")
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--work", type=Path, default=ROOT / "artifacts" / "benchmark")
+    ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmark")
+    a = ap.parse_args()
+    name = a.name or a.train.parent.name
+    work = a.work / name
+    work.mkdir(parents=True, exist_ok=True)
+    rows = read(a.train)
+    counts = Counter(t for r in rows for t in set(r["tags"]))
+    keep = lambda r: {**r, "tags": [t for t in r["tags"] if counts[t] >= a.min_train]}  # noqa: E731
+    in_val = lambda r: int(hashlib.sha1(str(r["id"]).encode()).hexdigest(), 16) % 10 == 0  # noqa: E731
+    files = {"train": write(work / "train.jsonl", [keep(r) for r in rows]),
+             "fit": write(work / "fit.jsonl", [keep(r) for r in rows if not in_val(r)]),
+             "val": write(work / "val.jsonl", [keep(r) for r in rows if in_val(r)]),
+             "test": a.test}
+    n_test = len(read(a.test))
+    results = []
+    for key in a.systems.split(","):
+        label, fn = SYSTEMS[key]
+        print(f"[{name}] {label} ...", file=sys.stderr, flush=True)
+        try:
+            r = fn(a, work, files)
+            s = score(a.test, r.pop("pred"), a.train, a.min_train)
+            results.append({"system": label, "micro_f1": s["micro_f1"], "macro_f1": s["macro_f1"],
+                            "samples_f1": s["samples_f1"], "p_at_1": s.get("p_at_1"),
+                            "train_s": round(r["train_s"], 1), "tuning_s": round(r["tuning_s"], 1),
+                            "docs_per_s": round(n_test / r["predict_s"]),
+                            "cold_s": round(r.get("cold_s", 0), 2) or None,
+                            "rss_mb": r["rss_mb"], "model_mb": round(r["model_mb"], 1),
+                            **({"settings": r["settings"]} if "settings" in r else {})})
+        except Exception as exc:  # a peer that fails is reported, never dropped
+            results.append({"system": label, "error": " ".join(str(exc).split())[-400:]})
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    cols = ["system", "micro_f1", "macro_f1", "samples_f1", "p_at_1", "train_s", "tuning_s", "docs_per_s",
+            "cold_s", "rss_mb", "model_mb"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['system']} | failed: {r['error']} |" + " |" * (len(cols) - 2))
+        else:
+            lines.append("| " + " | ".join("–" if r.get(c) is None else str(r[c]) for c in cols) + " |")
+    table = "\n".join(lines)
+    (a.out / f"{name}.md").write_text(table + "\n")
+    print(table)
+    ok = [r for r in results if "error" not in r]
+    if ok:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 0.5 * len(ok) + 1.5), layout="constrained")
+        ax = fig.add_subplot()
+        y = range(len(ok))
+        ax.barh([i + 0.2 for i in y], [r["micro_f1"] for r in ok], 0.4, label="micro-F1")
+        ax.barh([i - 0.2 for i in y], [r["macro_f1"] for r in ok], 0.4, label="macro-F1")
+        ax.set_yticks(list(y), [r["system"] for r in ok])
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{name}: test-split F1 (scored by score.py)")
+        ax.legend()
+        fig.savefig(a.out / f"{name}.png")
+
+
+if __name__ == "__main__":
+    main()
