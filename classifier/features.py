@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,7 @@ from .text import normalizer_for
 PARALLEL_MIN_TEXTS = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a per-process memo is keyed on it
 class FeatureSpace:
     """A fitted word TF-IDF space (l2-normalised rows, smooth idf)."""
 
@@ -101,7 +102,76 @@ def fit_space(texts: Sequence[str], *, language: str, token_pattern: str, stop_w
     return space, transform(space, texts, n_jobs=n_jobs)
 
 
-def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
+# Bytes that can be part of a word: ASCII letters, digits, underscore, and every byte of a multi-byte
+# UTF-8 character (>= 0x80). Everything else becomes a space, so `bytes.split` finds the word runs.
+_WORD_BYTES = set(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_TO_SPACE = bytes(b if (b >= 0x80 or b in _WORD_BYTES) else 0x20 for b in range(256))
+_MISS, _NONE, _MANY = -3, -1, -2  # run not seen yet / holds no term / holds terms listed apart
+_FAST_MIN_TEXTS = 64
+_memos: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(space: FeatureSpace) -> tuple[dict[bytes, int], dict[bytes, list[int]]]:
+    """Per process: UTF-8 word run -> term id, or _NONE (no term), or _MANY (several, in the second dict)."""
+    memo = _memos.get(space)
+    if memo is None or len(memo[0]) > 4 * len(space.vocabulary) + 1_000_000:
+        memo = _memos[space] = ({k.encode("utf-8"): v for k, v in space.vocabulary.items()}, {})
+    return memo
+
+
+def _unigram_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int], bool]:
+    """(term ids, counts, entries per text, whether a text may repeat an id) for word-unigram spaces.
+
+    Splits the UTF-8 bytes of each normalised text on non-word ASCII bytes (all C-level work), and
+    resolves each distinct run once with the real token pattern, memoised: a run equal to a term is
+    that term; any other run is resolved to the terms the pattern finds in it (usually none).
+    The terms found are exactly the token pattern's (a test checks it).
+    """
+    single, many = _memo(space)
+    findall = re.compile(space.token_pattern).findall
+    lookup = space.vocabulary.get
+    preprocess = normalizer_for(space.language)
+    ids: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    repeats = False
+    for text in texts:
+        tally = Counter(preprocess(text).encode("utf-8").translate(_TO_SPACE).split())
+        start = len(ids)
+        ids.extend(map(single.get, tally.keys(), repeat(_MISS)))
+        counts.extend(tally.values())
+        end = len(ids)
+        for marker in (_MISS, _MANY):  # rare after warm-up: found by C-level list scans
+            try:
+                i = ids.index(marker, start, end)
+            except ValueError:
+                continue
+            keys = list(tally.keys())
+            while True:
+                run = keys[i - start]
+                if marker == _MISS:
+                    found = [j for j in map(lookup, findall(run.decode("utf-8", "replace"))) if j is not None]
+                    # A run that is not itself a term but holds terms is an alias: its ids may repeat
+                    # another run's in the same text, so it always goes through the summing path.
+                    if found:
+                        many[run] = found
+                    single[run] = ids[i] = _MANY if found else _NONE
+                if ids[i] == _MANY:
+                    terms = many[run]
+                    ids[i] = terms[0]
+                    ids.extend(terms[1:])
+                    counts.extend(repeat(counts[i], len(terms) - 1))
+                    repeats = True
+                try:
+                    i = ids.index(marker, i + 1, end)
+                except ValueError:
+                    break
+        lengths.append(len(ids) - start)
+    return ids, counts, lengths, repeats
+
+
+def _regex_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int], bool]:
+    """The same with the token pattern over whole texts (also handles word n-grams)."""
     lookup = space.vocabulary.get
     if space.ngram_range == (1, 1):
         findall = re.compile(space.token_pattern).findall
@@ -113,27 +183,40 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
         terms = space.terms
     ids: list[int] = []
     counts: list[int] = []
-    row_lengths: list[int] = []
+    lengths: list[int] = []
     for text in texts:
         tally = Counter(terms(text))
         ids.extend(map(lookup, tally.keys(), repeat(-1)))
         counts.extend(tally.values())
-        row_lengths.append(len(tally))
+        lengths.append(len(tally))
+    return ids, counts, lengths, False
+
+
+def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
+    fast = space.ngram_range == (1, 1) and len(texts) >= _FAST_MIN_TEXTS
+    ids, counts, lengths, repeats = (_unigram_counts if fast else _regex_counts)(space, texts)
+    n = len(texts)
     idx = np.asarray(ids, dtype=np.int64)
     keep = idx >= 0  # terms outside the vocabulary
-    rows = np.repeat(np.arange(len(texts)), row_lengths)[keep]
+    rows = np.repeat(np.arange(n), lengths)[keep]
+    cols = idx[keep].astype(np.int32)
     data = np.asarray(counts, dtype=np.float32)[keep]
+    if repeats:  # a word run held several terms: sum repeated (row, id) pairs
+        matrix = sparse.csr_matrix((data, (rows, cols)), shape=(n, len(space)))
+        matrix.sum_duplicates()
+        data, rows = matrix.data, np.repeat(np.arange(n), np.diff(matrix.indptr))
+    else:
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        matrix = sparse.csr_matrix((data, cols, indptr), shape=(n, len(space)))
+        data = matrix.data
     if space.sublinear_tf:
         np.log(data, out=data)
         data += 1
-    cols = idx[keep]
-    data *= space.idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=len(texts)))
+    data *= space.idf[matrix.indices]
+    norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n))
     norms[norms == 0] = 1.0
     data /= norms[rows].astype(np.float32)
-    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
-    matrix = sparse.csr_matrix((data, cols.astype(np.int32), indptr), shape=(len(texts), len(space)))
     matrix.sort_indices()
     return matrix
 

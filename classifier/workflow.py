@@ -124,16 +124,31 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
     if len(ids) != len(texts):
         raise DataError(f"{len(texts)} texts but {len(ids)} ids")
+    from functools import partial
+
+    from .features import map_texts
+
     out: list[Prediction] = []
-    classes = [str(c) for c in model.classes_]
+    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, n_scores)
     for start in range(0, len(texts), batch_size):
         progress("tagging", start, len(texts))
-        raw = model.decision_function(texts[start:start + batch_size])
-        decided = model.decide(raw, threshold=threshold, top_k=top_k)
-        proba = model.scores_to_proba(raw)
-        out.extend(_predictions(ids[start:start + batch_size], classes, decided, proba, n_scores))
+        batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))
+        if len(batch) >= model.dual_batch_limit:
+            _ = model.coef_  # built once, before forking, so that worker processes inherit it
+        # Each process scores, decides and formats its share of the batch.
+        for part in map_texts(tag_chunk, batch, n_jobs=model._n_jobs()):
+            out.extend(part)
     progress("tagging", len(texts), len(texts))
     return out
+
+
+def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None, n_scores: int,
+               batch: Sequence[tuple[str, str]]) -> list[Prediction]:
+    texts = [t for _, t in batch]
+    raw = model._scores_dual(texts) if len(texts) < model.dual_batch_limit and "_coef" not in model.__dict__ \
+        else model._scores_primal(texts)
+    decided = model.decide(raw, threshold=threshold, top_k=top_k)
+    return _predictions([i for i, _ in batch], classes, decided, model.scores_to_proba(raw), n_scores)
 
 
 def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,

@@ -46,3 +46,16 @@ def test_fit_space_equals_sklearn_fit(monkeypatch):
         assert space.vocabulary == v.vocabulary_
         assert np.allclose(space.idf, v.idf_)
         assert abs(ours - theirs).max() < 1e-6
+
+
+def test_fast_path_equals_sklearn_on_awkward_text(monkeypatch):
+    """Word runs glued by non-ASCII punctuation, digits with thin spaces, aliases of known words."""
+    awkward = ["10\u00a0000 euros «\u00a0Bonjour\u00a0» l’État—la santé… x²y ½ e\u0301te\u0301 Ⅻ ǅa",
+               "maroc\u200bmaroc Maroc maroc\u2028israël ISRAËL", "défense,défense;défense défense"]
+    v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop_words_for("fr"),
+                        sublinear_tf=True, dtype=np.float32)
+    v.fit(TEXTS + awkward)
+    space = FeatureSpace.from_vectorizer(v, "fr")
+    monkeypatch.setattr(features, "_FAST_MIN_TEXTS", 1)
+    many = (awkward + TEXTS) * 3
+    assert abs(transform(space, many) - v.transform(many)).max() < 1e-6
