@@ -117,6 +117,21 @@ def system_fasttext(a, work: Path, files: dict) -> dict:
             "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
 
 
+def system_libmultilabel(a, work: Path, files: dict) -> dict:
+    # libmultilabel 0.10.0's train_thresholding calls np.sum(y, 2) on a sparse matrix, which scipy >= 1.14
+    # refuses ("axis out of range"); scipy 1.13 runs it.
+    python = venv(work, "libmultilabel", ["libmultilabel", "scipy<1.14"])
+    script = str(PEERS / "libmultilabel_linear.py")
+    params = work / "libmultilabel.params.json"
+    tuning_s, _ = run([str(python), script, "tune", str(files["fit"]), str(files["val"]), str(params)])
+    model = work / "libmultilabel.pkl"
+    train_s, rss = run([str(python), script, "fit", str(files["train"]), str(params), str(model)])
+    pred = work / "libmultilabel.pred.jsonl"
+    predict_s, _ = run([str(python), script, "predict", str(model), str(files["test"]), str(pred)])
+    return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
+            "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
+
+
 def system_missing(name: str):
     def fail(a, work, files):
         raise RuntimeError(f"{name}: adapter not written yet (see issue 5); no figures")
@@ -126,7 +141,7 @@ def system_missing(name: str):
 SYSTEMS = {"ours": ("this project", system_ours), "svc": ("TF-IDF + LinearSVC, threshold 0", system_svc),
            "fasttext": ("fastText ova (epochs, threshold tuned on val)", system_fasttext),
            "annif": ("Annif 1.4 (tfidf, omikuji, fasttext, svc, ensemble)", system_missing("Annif")),
-           "libmultilabel": ("LibMultiLabel linear + thresholding", system_missing("LibMultiLabel"))}
+           "libmultilabel": ("LibMultiLabel linear + thresholding (C tuned on val)", system_libmultilabel)}
 
 
 def main() -> None:

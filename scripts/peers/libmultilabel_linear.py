@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""LibMultiLabel's linear one-vs-rest with its cross-validated threshold selection
+(`train_thresholding`), for scripts/benchmark.py (runs in its own venv with libmultilabel).
+
+usage: libmultilabel_linear.py tune TRAIN VAL OUT_JSON     -> liblinear C chosen on VAL (micro + macro F1)
+       libmultilabel_linear.py fit TRAIN PARAMS_JSON MODEL
+       libmultilabel_linear.py predict MODEL TEST PRED_JSONL
+Features: scikit-learn TF-IDF (word unigrams, sublinear tf, min_df 2), as in LibMultiLabel's own
+linear pipeline. Articles are JSONL (id, title, text, tags).
+"""
+
+import json
+import pickle
+import sys
+
+import libmultilabel.linear as linear
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import MultiLabelBinarizer
+
+GRID = (0.5, 1.0, 2.0)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def text(r):
+    return (r.get("title") or "") + "\n" + (r.get("text") or "")
+
+
+def fit(rows, c):
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=2)
+    x = vec.fit_transform([text(r) for r in rows]).tocsr()
+    mlb = MultiLabelBinarizer(sparse_output=True)
+    y = mlb.fit_transform([r["tags"] for r in rows]).tocsr()
+    model = linear.train_thresholding(y, x, options=f"-s 2 -c {c} -q", verbose=False)
+    return vec, mlb, model
+
+
+def decide(bundle, rows):
+    vec, mlb, model = bundle
+    values = linear.predict_values(model, vec.transform([text(r) for r in rows]).tocsr())
+    return values, mlb.classes_
+
+
+def f1s(rows, values, classes):
+    index = {t: j for j, t in enumerate(classes)}
+    gold = np.zeros(values.shape, bool)
+    for i, r in enumerate(rows):
+        for t in r["tags"]:
+            if t in index:
+                gold[i, index[t]] = True
+    pred = values > 0
+    tp, fp, fn = (gold & pred).sum(0), (~gold & pred).sum(0), (gold & ~pred).sum(0)
+    micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
+    has = tp + fn > 0
+    macro = float(np.mean(2 * tp[has] / (2 * tp[has] + fp[has] + fn[has]))) if has.any() else 0.0
+    return micro + macro
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "tune":
+        train, val = read(sys.argv[2]), read(sys.argv[3])
+        scores = {c: f1s(val, *decide(fit(train, c), val)) for c in GRID}
+        best = max(scores, key=scores.get)
+        json.dump({"c": best, "val_micro_plus_macro": scores[best]}, open(sys.argv[4], "w"))
+    elif cmd == "fit":
+        params = json.load(open(sys.argv[3]))
+        with open(sys.argv[4], "wb") as f:
+            pickle.dump(fit(read(sys.argv[2]), params["c"]), f)
+    elif cmd == "predict":
+        with open(sys.argv[2], "rb") as f:
+            bundle = pickle.load(f)
+        rows = read(sys.argv[3])
+        values, classes = decide(bundle, rows)
+        with open(sys.argv[4], "w", encoding="utf-8") as out:
+            for r, v in zip(rows, values):
+                top = np.argsort(-v)[:10]
+                out.write(json.dumps({"id": r["id"], "tags": [str(classes[j]) for j in np.flatnonzero(v > 0)],
+                                      "scores": {str(classes[j]): float(v[j]) for j in top}}, ensure_ascii=False)
+                          + "\n")
+
+
+if __name__ == "__main__":
+    main()
