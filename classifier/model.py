@@ -25,6 +25,7 @@ from scipy import sparse
 from . import features as features_
 from .calibration import apply_platt
 from .errors import DataError, NotFittedError
+from .metrics import compute_metrics
 from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for
 from .thresholds import apply_thresholds, tune_thresholds
 
@@ -262,15 +263,9 @@ class TagModel(_Params):
             tune, test = fold != k, fold == k
             thr = tune_thresholds(loo[tune], Y[tune], fbr=self.fbr)
             decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags)
-        gold = Y > 0
-        tp = (decided & gold).sum(0)
-        fp = (decided & ~gold).sum(0)
-        fn = (~decided & gold).sum(0)
-        micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
-        has = (tp + fn) > 0
-        macro = float(np.mean(2 * tp[has] / (2 * tp[has] + fp[has] + fn[has]))) if has.any() else 0.0
+        scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
         return {"method": "leave-one-out scores, thresholds tuned on one half, scored on the other",
-                "micro_f1": round(float(micro), 4), "macro_f1": round(macro, 4)}
+                **scores}
 
     # -------------------------------------------------------------- prediction
     @property
@@ -298,11 +293,17 @@ class TagModel(_Params):
         texts = _check_texts(X)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        n_jobs = self._n_jobs()
         if len(texts) < self.dual_batch_limit and "_coef" not in self.__dict__:
             return self._scores_dual(texts)
         _ = self.coef_  # build the primal weights before forking, so that workers inherit them
-        return np.vstack(features_.map_texts(self._scores_primal, texts, n_jobs=n_jobs))
+        return np.vstack(features_.map_texts(self._scores_serial, texts, n_jobs=self._n_jobs()))
+
+    def _scores_serial(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw scores in this process: through the training articles for a few texts while the
+        primal weights are not built yet, else through the primal weights."""
+        if len(texts) < self.dual_batch_limit and "_coef" not in self.__dict__:
+            return self._scores_dual(texts)
+        return self._scores_primal(texts)
 
     def _scores_dual(self, texts: Sequence[str]) -> np.ndarray:
         """Few texts: go through the training articles rather than build the primal weights."""

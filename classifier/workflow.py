@@ -145,8 +145,7 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
 def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None, n_scores: int,
                batch: Sequence[tuple[str, str]]) -> list[Prediction]:
     texts = [t for _, t in batch]
-    raw = model._scores_dual(texts) if len(texts) < model.dual_batch_limit and "_coef" not in model.__dict__ \
-        else model._scores_primal(texts)
+    raw = model._scores_serial(texts)
     decided = model.decide(raw, threshold=threshold, top_k=top_k)
     return _predictions([i for i, _ in batch], classes, decided, model.scores_to_proba(raw), n_scores)
 
