@@ -104,32 +104,28 @@ def system_svc(a, work: Path, files: dict) -> dict:
             "model_mb": size_mb(model), "pred": pred}
 
 
-def system_fasttext(a, work: Path, files: dict) -> dict:
-    python = venv(work, "fasttext", ["fasttext-numpy2", "numpy"])
-    script = str(PEERS / "fasttext_ova.py")
-    params = work / "fasttext.params.json"
-    tuning_s, _ = run([str(python), script, "tune", str(files["fit"]), str(files["val"]), str(params)])
-    model = work / "fasttext.bin"
-    train_s, rss = run([str(python), script, "fit", str(files["train"]), str(params), str(model)])
-    pred = work / "fasttext.pred.jsonl"
-    predict_s, _ = run([str(python), script, "predict", str(model), str(params), str(files["test"]), str(pred)])
+def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_file: str) -> dict:
+    """A peer script with tune (on the validation split), fit (on all of train) and predict steps."""
+    python = str(venv(work, name, packages))
+    script = str(PEERS / f"{name}.py")
+    params = work / f"{name}.params.json"
+    tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params)])
+    model = work / model_file
+    train_s, rss = run([python, script, "fit", str(files["train"]), str(params), str(model)])
+    pred = work / f"{name}.pred.jsonl"
+    predict_s, _ = run([python, script, "predict", str(model), str(params), str(files["test"]), str(pred)])
     return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
             "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
+
+
+def system_fasttext(a, work: Path, files: dict) -> dict:
+    return tuned_peer(work, files, "fasttext_ova", ["fasttext-numpy2", "numpy"], "fasttext.bin")
 
 
 def system_libmultilabel(a, work: Path, files: dict) -> dict:
     # libmultilabel 0.10.0's train_thresholding calls np.sum(y, 2) on a sparse matrix, which scipy >= 1.14
     # refuses ("axis out of range"); scipy 1.13 runs it.
-    python = venv(work, "libmultilabel", ["libmultilabel", "scipy<1.14"])
-    script = str(PEERS / "libmultilabel_linear.py")
-    params = work / "libmultilabel.params.json"
-    tuning_s, _ = run([str(python), script, "tune", str(files["fit"]), str(files["val"]), str(params)])
-    model = work / "libmultilabel.pkl"
-    train_s, rss = run([str(python), script, "fit", str(files["train"]), str(params), str(model)])
-    pred = work / "libmultilabel.pred.jsonl"
-    predict_s, _ = run([str(python), script, "predict", str(model), str(files["test"]), str(pred)])
-    return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
-            "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
+    return tuned_peer(work, files, "libmultilabel_linear", ["libmultilabel", "scipy<1.14"], "libmultilabel.pkl")
 
 
 def system_missing(name: str):

@@ -13,15 +13,11 @@ import sys
 import tempfile
 
 import fasttext
+from common import read
 
 EPOCHS = (10, 25, 50)
 RATES = (0.1, 0.3, 0.6)
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def clean(r):

@@ -4,7 +4,7 @@
 
 usage: libmultilabel_linear.py tune TRAIN VAL OUT_JSON     -> liblinear C chosen on VAL (micro + macro F1)
        libmultilabel_linear.py fit TRAIN PARAMS_JSON MODEL
-       libmultilabel_linear.py predict MODEL TEST PRED_JSONL
+       libmultilabel_linear.py predict MODEL PARAMS_JSON TEST PRED_JSONL
 Features: scikit-learn TF-IDF (word unigrams, sublinear tf, min_df 2), as in LibMultiLabel's own
 linear pipeline. Articles are JSONL (id, title, text, tags).
 """
@@ -15,19 +15,11 @@ import sys
 
 import libmultilabel.linear as linear
 import numpy as np
+from common import read, text, write_predictions
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 
 GRID = (0.5, 1.0, 2.0)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def text(r):
-    return (r.get("title") or "") + "\n" + (r.get("text") or "")
 
 
 def fit(rows, c):
@@ -74,15 +66,8 @@ def main():
     elif cmd == "predict":
         with open(sys.argv[2], "rb") as f:
             bundle = pickle.load(f)
-        rows = read(sys.argv[3])
-        values, classes = decide(bundle, rows)
-        with open(sys.argv[4], "w", encoding="utf-8") as out:
-            for r, v in zip(rows, values):
-                top = np.argsort(-v)[:10]
-                out.write(json.dumps({"id": r["id"], "tags": [str(classes[j]) for j in np.flatnonzero(v > 0)],
-                                      "scores": {str(classes[j]): float(v[j]) for j in top}}, ensure_ascii=False)
-                          + "\n")
-
+        rows = read(sys.argv[4])
+        write_predictions(sys.argv[5], rows, *decide(bundle, rows))
 
 if __name__ == "__main__":
     main()

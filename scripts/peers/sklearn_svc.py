@@ -4,20 +4,11 @@
 usage: sklearn_svc.py fit TRAIN MODEL ; sklearn_svc.py predict MODEL TEST PRED_JSONL
 """
 
-import json
 import sys
 
 import joblib
 import numpy as np
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def text(r):
-    return (r.get("title") or "") + "\n" + (r.get("text") or "")
+from common import read, text, write_predictions
 
 
 def main():
@@ -38,14 +29,7 @@ def main():
     else:
         model, classes = joblib.load(sys.argv[2])
         rows = read(sys.argv[3])
-        S = model.decision_function([text(r) for r in rows])
-        with open(sys.argv[4], "w", encoding="utf-8") as f:
-            for r, s in zip(rows, S):
-                top = np.argsort(-s)[:10]
-                f.write(json.dumps({"id": r["id"], "tags": [str(classes[j]) for j in np.flatnonzero(s > 0)],
-                                    "scores": {str(classes[j]): float(s[j]) for j in top}}, ensure_ascii=False)
-                        + "\n")
-
+        write_predictions(sys.argv[4], rows, model.decision_function([text(r) for r in rows]), classes)
 
 if __name__ == "__main__":
     main()
