@@ -19,7 +19,7 @@ from typing import Any
 from .errors import ModelError
 
 FORMAT = "news-tag-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: one-byte primal weights instead of the dual form
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 LATEST = "latest"

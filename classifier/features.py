@@ -119,8 +119,8 @@ def _memo(space: FeatureSpace) -> tuple[dict[bytes, int], dict[bytes, list[int]]
     return memo
 
 
-def _unigram_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int], bool]:
-    """(term ids, counts, entries per text, whether a text may repeat an id) for word-unigram spaces.
+def _unigram_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int]]:
+    """(term ids, counts, entries per text) for word-unigram spaces; no id repeats within a text.
 
     Splits the UTF-8 bytes of each normalised text on non-word ASCII bytes (all C-level work), and
     resolves each distinct run once with the real token pattern, memoised: a run equal to a term is
@@ -134,13 +134,13 @@ def _unigram_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int
     ids: list[int] = []
     counts: list[int] = []
     lengths: list[int] = []
-    repeats = False
     for text in texts:
         tally = Counter(preprocess(text).encode("utf-8").translate(_TO_SPACE).split())
         start = len(ids)
         ids.extend(map(single.get, tally.keys(), repeat(_MISS)))
         counts.extend(tally.values())
         end = len(ids)
+        aliased = False
         for marker in (_MISS, _MANY):  # rare after warm-up: found by C-level list scans
             try:
                 i = ids.index(marker, start, end)
@@ -161,16 +161,23 @@ def _unigram_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int
                     ids[i] = terms[0]
                     ids.extend(terms[1:])
                     counts.extend(repeat(counts[i], len(terms) - 1))
-                    repeats = True
+                    aliased = True
                 try:
                     i = ids.index(marker, i + 1, end)
                 except ValueError:
                     break
+        if aliased:  # an alias may repeat an id of this text (rare): sum them here, not batch-wide
+            summed: dict[int, int] = {}
+            for j, c in zip(ids[start:], counts[start:]):
+                summed[j] = summed.get(j, 0) + c
+            del ids[start:], counts[start:]
+            ids.extend(summed.keys())
+            counts.extend(summed.values())
         lengths.append(len(ids) - start)
-    return ids, counts, lengths, repeats
+    return ids, counts, lengths
 
 
-def _regex_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int], bool]:
+def _regex_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int], list[int], list[int]]:
     """The same with the token pattern over whole texts (also handles word n-grams)."""
     lookup = space.vocabulary.get
     if space.ngram_range == (1, 1):
@@ -189,27 +196,22 @@ def _regex_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int],
         ids.extend(map(lookup, tally.keys(), repeat(-1)))
         counts.extend(tally.values())
         lengths.append(len(tally))
-    return ids, counts, lengths, False
+    return ids, counts, lengths
 
 
 def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
     fast = space.ngram_range == (1, 1) and len(texts) >= _FAST_MIN_TEXTS
-    ids, counts, lengths, repeats = (_unigram_counts if fast else _regex_counts)(space, texts)
+    ids, counts, lengths = (_unigram_counts if fast else _regex_counts)(space, texts)
     n = len(texts)
     idx = np.asarray(ids, dtype=np.int64)
     keep = idx >= 0  # terms outside the vocabulary
     rows = np.repeat(np.arange(n), lengths)[keep]
     cols = idx[keep].astype(np.int32)
     data = np.asarray(counts, dtype=np.float32)[keep]
-    if repeats:  # a word run held several terms: sum repeated (row, id) pairs
-        matrix = sparse.csr_matrix((data, (rows, cols)), shape=(n, len(space)))
-        matrix.sum_duplicates()
-        data, rows = matrix.data, np.repeat(np.arange(n), np.diff(matrix.indptr))
-    else:
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        matrix = sparse.csr_matrix((data, cols, indptr), shape=(n, len(space)))
-        data = matrix.data
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    matrix = sparse.csr_matrix((data, cols, indptr), shape=(n, len(space)))
+    data = matrix.data
     if space.sublinear_tf:
         np.log(data, out=data)
         data += 1
@@ -222,33 +224,40 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
 
 
 _worker_fn: Callable[[Sequence[str]], Any] | None = None
+_worker_chunks: list[Sequence[str]] = []
 
 
-def _init_worker(fn: Callable[[Sequence[str]], Any]) -> None:
-    global _worker_fn
-    _worker_fn = fn
+def _init_worker(fn: Callable[[Sequence[str]], Any], chunks: list[Sequence[str]]) -> None:
+    global _worker_fn, _worker_chunks
+    _worker_fn, _worker_chunks = fn, chunks
 
 
-def _run_worker(texts: Sequence[str]) -> Any:
+def _run_worker(k: int) -> Any:
     assert _worker_fn is not None
-    return _worker_fn(texts)
+    return _worker_fn(_worker_chunks[k])
 
 
-def map_texts(fn: Callable[[Sequence[str]], Any], texts: Sequence[str], *, n_jobs: int = 1) -> list[Any]:
+def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:
     """`fn` applied to consecutive chunks of `texts`, one chunk per process; results in order.
 
-    Worker processes are forked (where the platform can), so `fn` and whatever it refers to (the
-    model) are inherited, not pickled; only texts go out and results come back. Small batches and
+    Chunks hold about the same number of characters (an item that is not a string counts by its
+    last element, e.g. the text of an (id, text) pair), since the work grows with text length.
+
+    Worker processes are forked (where the platform can), so `fn`, whatever it refers to (the
+    model) and the texts are inherited, not pickled; only results come back. Small batches and
     platforms without fork run in this process.
     """
     n_jobs = max(1, min(n_jobs, mp.cpu_count()))
     if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
         return [fn(texts)]
-    bounds = np.linspace(0, len(texts), n_jobs + 1).astype(int)
+    sizes = np.fromiter((len(t if isinstance(t, str) else t[-1]) + 1 for t in texts), dtype=np.int64,
+                        count=len(texts))
+    ends = np.cumsum(sizes)
+    bounds = [0, *np.searchsorted(ends, ends[-1] * np.arange(1, n_jobs) / n_jobs).tolist(), len(texts)]
     chunks = [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     with ProcessPoolExecutor(n_jobs - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(fn,)) as pool:
-        futures = [pool.submit(_run_worker, chunk) for chunk in chunks[1:]]
+                             initargs=(fn, chunks)) as pool:
+        futures = [pool.submit(_run_worker, k) for k in range(1, len(chunks))]
         first = fn(chunks[0])  # this process takes its share meanwhile
         return [first] + [f.result() for f in futures]
 

@@ -133,8 +133,8 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     for start in range(0, len(texts), batch_size):
         progress("tagging", start, len(texts))
         batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))
-        if len(batch) >= model.dual_batch_limit:
-            _ = model.coef_  # built once, before forking, so that worker processes inherit it
+        if len(batch) >= model.row_batch_limit:
+            _ = model.coef_  # decoded once, before forking, so that worker processes inherit it
         # Each process scores, decides and formats its share of the batch.
         for part in map_texts(tag_chunk, batch, n_jobs=model._n_jobs()):
             out.extend(part)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier import DataError, NotFittedError, TagModel
+from classifier import DataError, NotFittedError, TagModel, features
 from classifier.data import load_articles
 
 
@@ -71,17 +71,29 @@ def test_leave_one_out_scores_are_exact():
     assert np.allclose(K @ A + 0.5 * A, Y, atol=1e-3)  # (K + αI) A = Y
 
 
-def test_dual_and_primal_paths_agree(model, corpus):
+def test_row_and_full_decoding_agree(corpus):
     m = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
-    few = m.decision_function(corpus.texts[:5])  # dual path
-    assert m.coef_.shape[1] == len(m.classes_)  # builds primal weights
+    few = m.decision_function(corpus.texts[:5])  # decodes only the rows these texts use
+    assert "_coef" not in m.__dict__
+    assert m.coef_.shape == (len(m.features_.vocabulary), len(m.classes_))  # decodes every weight
     assert np.allclose(few, m.decision_function(corpus.texts[:5]), atol=1e-5)
+
+
+def test_compact_weights_keep_the_exact_scores(corpus):
+    m = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+    X = features.transform(m.features_, corpus.texts)
+    Y = np.array([[t in tags for t in m.classes_] for tags in corpus.tags], dtype=np.float32)
+    A, _ = m._solve_dual(X, Y, lambda *a: None)
+    exact = np.asarray(X @ (X.T @ A)) + A.sum(axis=0)
+    approx = m.decision_function(corpus.texts)
+    assert np.abs(exact - approx).mean() < 2e-3
+    assert np.abs(exact - approx).max() < 0.05
 
 
 def test_fit_is_deterministic(corpus):
     a = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
     b = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
-    assert np.array_equal(a.dual_coef_, b.dual_coef_)
+    assert np.array_equal(a.weights_.codes, b.weights_.codes)
     assert np.array_equal(a.thresholds_, b.thresholds_)
     assert json.dumps(a.validation_) == json.dumps(b.validation_)
 

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from classifier.weights import CompactWeights
+
+
+def test_roundtrip_error_is_small_relative_to_each_tags_largest_weight():
+    rng = np.random.default_rng(0)
+    W = (rng.standard_normal((500, 7)) * rng.random(7) * 3).astype(np.float32)
+    W[:, 3] = 0.0  # an all-zero tag
+    cw = CompactWeights.from_dense(W)
+    assert cw.codes.dtype == np.int8 and cw.codes.shape == W.shape
+    assert cw.nbytes < W.nbytes / 3.9
+    back = cw.dense()
+    assert back.dtype == np.float32
+    peak = np.abs(W).max(axis=0)
+    # square-law steps: error <= half a step at the weight's own level, at most ~1/127 of the peak
+    err = np.abs(back - W) / np.where(peak > 0, peak, 1)
+    assert err.max() < 1.0 / 127
+    assert np.all(back[:, 3] == 0)
+    assert np.array_equal(np.sign(back[np.abs(W) > peak / 1000]), np.sign(W[np.abs(W) > peak / 1000]))
+    # small weights keep much finer steps than linear 8-bit codes would give them
+    small = np.abs(W) < peak / 100
+    assert (np.abs(back - W)[small] / peak[np.nonzero(small)[1]]).max() < 0.5 / 127 / 4
+
+
+def test_largest_weight_is_exact_and_rows_match_dense():
+    W = np.array([[1.0, -2.0], [0.25, 0.5], [-0.01, 0.0]], dtype=np.float32)
+    cw = CompactWeights.from_dense(W)
+    dense = cw.dense()
+    assert dense[0, 0] == pytest.approx(1.0) and dense[0, 1] == pytest.approx(-2.0)
+    assert np.array_equal(cw.rows(np.array([2, 0])), dense[[2, 0]])
+
+
+def test_large_matrix_is_decoded_in_blocks_identically():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((9000, 3)).astype(np.float32)
+    cw = CompactWeights.from_dense(W)
+    assert np.array_equal(cw.dense(), cw.rows(np.arange(9000)))
+
+
+def test_rejects_non_matrix():
+    with pytest.raises(ValueError, match="2-D"):
+        CompactWeights.from_dense(np.zeros(3))
