@@ -3,7 +3,7 @@
 (JSON + Markdown) and a plot.
 
 usage: python scripts/benchmark.py --train TRAIN.jsonl --test TEST.jsonl [--min-train 5] [--language fr]
-       [--name orangesum] [--systems ours,svc,fasttext,annif,libmultilabel] [--work DIR] [--out DIR]
+       [--name orangesum] [--systems ours,svc,fasttext,annif-omikuji,...] [--work DIR] [--out DIR]
 
 Protocol: a validation split (10% of train, chosen by a hash of the article id) is carved out for the
 systems that tune (they tune on it, never on test, then refit on all of train); training tags are those
@@ -104,16 +104,19 @@ def system_svc(a, work: Path, files: dict) -> dict:
             "model_mb": size_mb(model), "pred": pred}
 
 
-def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_file: str) -> dict:
-    """A peer script with tune (on the validation split), fit (on all of train) and predict steps."""
-    python = str(venv(work, name, packages))
-    script = str(PEERS / f"{name}.py")
+def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_file: str, *,
+               script: str | None = None, args: tuple[str, ...] = ()) -> dict:
+    """A peer script with tune (on the validation split), fit (on all of train) and predict steps.
+    `name` names the venv and the files; `script` (default: name) the script under scripts/peers;
+    `args` are appended to each step's command line."""
+    python = str(venv(work, script or name, packages))
+    script = str(PEERS / f"{script or name}.py")
     params = work / f"{name}.params.json"
-    tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params)])
+    tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params), *args])
     model = work / model_file
-    train_s, rss = run([python, script, "fit", str(files["train"]), str(params), str(model)])
+    train_s, rss = run([python, script, "fit", str(files["train"]), str(params), str(model), *args])
     pred = work / f"{name}.pred.jsonl"
-    predict_s, _ = run([python, script, "predict", str(model), str(params), str(files["test"]), str(pred)])
+    predict_s, _ = run([python, script, "predict", str(model), str(params), str(files["test"]), str(pred), *args])
     return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
             "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
 
@@ -128,15 +131,18 @@ def system_libmultilabel(a, work: Path, files: dict) -> dict:
     return tuned_peer(work, files, "libmultilabel_linear", ["libmultilabel", "scipy<1.14"], "libmultilabel.pkl")
 
 
-def system_missing(name: str):
-    def fail(a, work, files):
-        raise RuntimeError(f"{name}: adapter not written yet (see issue 5); no figures")
-    return fail
+def system_annif(backend: str):
+    def fit(a, work: Path, files: dict) -> dict:
+        return tuned_peer(work, files, f"annif_{backend}", ["annif[omikuji,fasttext]==1.4.*"], f"annif_{backend}",
+                          script="annif_backend", args=(backend, a.language))
+    return fit
 
 
 SYSTEMS = {"ours": ("this project", system_ours), "svc": ("TF-IDF + LinearSVC, threshold 0", system_svc),
            "fasttext": ("fastText ova (epochs, threshold tuned on val)", system_fasttext),
-           "annif": ("Annif 1.4 (tfidf, omikuji, fasttext, svc, ensemble)", system_missing("Annif")),
+           **{f"annif-{b}": (label, system_annif(b)) for b, label in [
+               ("tfidf", "Annif tfidf"), ("omikuji", "Annif omikuji"), ("fasttext", "Annif fasttext"),
+               ("svc", "Annif svc"), ("ensemble", "Annif ensemble (tfidf+svc+omikuji)")]},
            "libmultilabel": ("LibMultiLabel linear + thresholding (C tuned on val)", system_libmultilabel)}
 
 

@@ -5,8 +5,10 @@
 usage: libmultilabel_linear.py tune TRAIN VAL OUT_JSON     -> liblinear C chosen on VAL (micro + macro F1)
        libmultilabel_linear.py fit TRAIN PARAMS_JSON MODEL
        libmultilabel_linear.py predict MODEL PARAMS_JSON TEST PRED_JSONL
-Features: scikit-learn TF-IDF (word unigrams, sublinear tf, min_df 2), as in LibMultiLabel's own
-linear pipeline. Articles are JSONL (id, title, text, tags).
+Features: LibMultiLabel's own `linear.Preprocessor` with its default TF-IDF (scikit-learn's
+TfidfVectorizer defaults); liblinear `-s 2 -B 1` (L2-regularised L2-loss SVM with a bias term).
+The thresholding's internal 3-fold split draws from numpy's global generator: seeded for repeatability.
+Articles are JSONL (id, title, text, tags).
 """
 
 import json
@@ -23,11 +25,12 @@ GRID = (0.5, 1.0, 2.0)
 
 
 def fit(rows, c):
-    vec = TfidfVectorizer(sublinear_tf=True, min_df=2)
+    vec = TfidfVectorizer()  # what linear.Preprocessor() uses when given no tfidf_params
     x = vec.fit_transform([text(r) for r in rows]).tocsr()
     mlb = MultiLabelBinarizer(sparse_output=True)
     y = mlb.fit_transform([r["tags"] for r in rows]).tocsr()
-    model = linear.train_thresholding(y, x, options=f"-s 2 -c {c} -q", verbose=False)
+    np.random.seed(0)
+    model = linear.train_thresholding(y, x, options=f"-s 2 -B 1 -c {c} -q", verbose=False)
     return vec, mlb, model
 
 
