@@ -84,7 +84,7 @@ def setup(model_dir, rows, backend, lang):
     annif(model_dir, "load-vocab", "tags", str(vocab), "--language", lang)
     corpus = model_dir / "train.jsonl"
     write_corpus(rows, corpus)
-    for name in SOURCES.get(backend, []) + [backend]:
+    for name in SOURCES.get(backend, [backend]):  # an ensemble is not trained itself, only its sources
         annif(model_dir, "train", name, str(corpus), "--jobs", "2")
     corpus.unlink()  # not part of the model
 
