@@ -59,3 +59,13 @@ def test_fast_path_equals_sklearn_on_awkward_text(monkeypatch):
     monkeypatch.setattr(features, "_FAST_MIN_TEXTS", 1)
     many = (awkward + TEXTS) * 3
     assert abs(transform(space, many) - v.transform(many)).max() < 1e-6
+
+
+def test_chunks_hold_about_the_same_number_of_characters(monkeypatch):
+    from classifier.features import map_texts
+
+    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    texts = ["x" * 1000] + ["y"] * 999  # one long text, then short ones
+    assert map_texts(len, texts, n_jobs=2) == [250, 750]
+    pairs = [(str(i), t) for i, t in enumerate(texts)]  # (id, text) items count by their text
+    assert map_texts(len, pairs, n_jobs=2) == [250, 750]
