@@ -185,8 +185,8 @@ def main() -> None:
                             **({"settings": r["settings"]} if "settings" in r else {})})
         except Exception as exc:  # a peer that fails is reported, never dropped
             results.append({"system": label, "error": " ".join(str(exc).split())[-400:]})
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        a.out.mkdir(parents=True, exist_ok=True)  # after every system: a long run that stops keeps its rows
+        (a.out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     cols = ["system", "micro_f1", "macro_f1", "samples_f1", "p_at_1", "train_s", "tuning_s", "docs_per_s",
             "cold_s", "rss_mb", "model_mb"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
