@@ -4,6 +4,7 @@
 
 usage: python scripts/benchmark.py --train TRAIN.jsonl --test TEST.jsonl [--min-train 5] [--language fr]
        [--name orangesum] [--systems ours,svc,fasttext,annif-omikuji,...] [--work DIR] [--out DIR]
+       python scripts/benchmark.py --combine NAME OUT_DIR RESULTS.json...   (one table and plot from several runs)
 
 Protocol: a validation split (10% of train, chosen by a hash of the article id) is carved out for the
 systems that tune (they tune on it, never on test, then refit on all of train); training tags are those
@@ -187,6 +188,12 @@ def main() -> None:
             results.append({"system": label, "error": " ".join(str(exc).split())[-400:]})
         a.out.mkdir(parents=True, exist_ok=True)  # after every system: a long run that stops keeps its rows
         (a.out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    report(results, name, a.out)
+
+
+def report(results: list[dict], name: str, out: Path) -> None:
+    """Markdown table (printed and written) and bar plot of F1 for `results`."""
+    out.mkdir(parents=True, exist_ok=True)
     cols = ["system", "micro_f1", "macro_f1", "samples_f1", "p_at_1", "train_s", "tuning_s", "docs_per_s",
             "cold_s", "rss_mb", "model_mb"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -196,7 +203,7 @@ def main() -> None:
         else:
             lines.append("| " + " | ".join("–" if r.get(c) is None else str(r[c]) for c in cols) + " |")
     table = "\n".join(lines)
-    (a.out / f"{name}.md").write_text(table + "\n")
+    (out / f"{name}.md").write_text(table + "\n")
     print(table)
     ok = [r for r in results if "error" not in r]
     if ok:
@@ -214,8 +221,15 @@ def main() -> None:
         ax.set_xlim(0, 1)
         ax.set_title(f"{name}: test-split F1 (scored by score.py)")
         ax.legend()
-        fig.savefig(a.out / f"{name}.png")
+        fig.savefig(out / f"{name}.png")
+
+
+def combine() -> None:
+    """`benchmark.py --combine NAME OUT_DIR RESULTS.json...`: one table and plot from several runs."""
+    name, out, *paths = sys.argv[2:]
+    results = [r for path in paths for r in json.loads(Path(path).read_text())]
+    report(results, name, Path(out))
 
 
 if __name__ == "__main__":
-    main()
+    combine() if sys.argv[1:2] == ["--combine"] else main()
