@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""What each part of the pipeline buys, measured on a validation split carved from train (never test).
+
+usage: python scripts/ablation.py TRAIN.jsonl [--language fr|en] [--min-tag-count N] [--json OUT]
+
+The validation split is the benchmark's (scripts/benchmark.py): 10% of the training articles, chosen
+by a hash of the article id. Each row trains on the other 90% and scores the validation articles
+with the project's metrics (micro/macro-F1 over the learned tags; macro over tags with validation
+support). Rows change one thing against the default pipeline (the first row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from classifier import TagModel, load_articles  # noqa: E402
+from classifier.metrics import compute_metrics  # noqa: E402
+
+# (label, model parameters, decision options); decision options apply to the default model's scores.
+ROWS: list[tuple[str, dict, dict]] = [
+    ("default: unigrams, sublinear TF-IDF, ridge alpha 0.3, SCutFBR thresholds (fbr 0.2), >= 1 tag", {}, {}),
+    ("one global cut (calibrated score >= 0.5) instead of per-tag thresholds", {}, {"threshold": 0.5}),
+    ("per-tag thresholds without the fbr fallback (fbr 0)", {"fbr": 0.0}, {}),
+    ("no at-least-one-tag guarantee (min_tags 0)", {}, {"min_tags": 0}),
+    ("raw term frequency (sublinear_tf off)", {"sublinear_tf": False}, {}),
+    ("no max_df cut (max_df 1.0)", {"max_df": 1.0}, {}),
+    ("min_df 1", {"min_df": 1}, {}),
+    ("alpha 0.1", {"alpha": 0.1}, {}),
+    ("alpha 1.0", {"alpha": 1.0}, {}),
+    ("word 1-2-grams", {"ngram_range": (1, 2)}, {}),
+]
+
+
+def in_validation(article_id: str) -> bool:
+    return int(hashlib.sha1(str(article_id).encode()).hexdigest(), 16) % 10 == 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("train")
+    ap.add_argument("--language", default="fr")
+    ap.add_argument("--min-tag-count", type=int, default=5)
+    ap.add_argument("--json", dest="json_out")
+    args = ap.parse_args()
+    corpus = load_articles(args.train)
+    val = [in_validation(i) for i in corpus.ids]
+    fit_texts = [t for t, v in zip(corpus.texts, val) if not v]
+    fit_tags = [t for t, v in zip(corpus.tags, val) if not v]
+    val_texts = [t for t, v in zip(corpus.texts, val) if v]
+    val_tags = [t for t, v in zip(corpus.tags, val) if v]
+    print(f"{len(fit_texts)} training articles, {len(val_texts)} validation articles", flush=True)
+    results = []
+    default_model = None
+    for label, params, decide in ROWS:
+        start = time.perf_counter()
+        if params or default_model is None:
+            model = TagModel(language=args.language, min_tag_count=args.min_tag_count, **params)
+            model.fit(fit_texts, fit_tags)
+            seconds = time.perf_counter() - start
+            if not params:
+                default_model, default_seconds = model, seconds
+        else:
+            model, seconds = default_model, default_seconds
+        index = {t: j for j, t in enumerate(model.classes_)}
+        gold = np.zeros((len(val_texts), len(index)), dtype=bool)
+        for i, tags in enumerate(val_tags):
+            for t in tags:
+                if t in index:
+                    gold[i, index[t]] = True
+        decided = model.decide(model.decision_function(val_texts), **decide)
+        m = compute_metrics(gold, decided, names=["micro_f1", "macro_f1"])
+        row = {"change": label, "val_micro_f1": round(m["micro_f1"], 4), "val_macro_f1": round(m["macro_f1"], 4),
+               "fit_s": round(seconds, 1)}
+        results.append(row)
+        print(f"{row['val_micro_f1']:.4f}  {row['val_macro_f1']:.4f}  {row['fit_s']:6.1f} s  {label}", flush=True)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
