@@ -307,16 +307,16 @@ class TagModel(_Params):
         texts = _check_texts(X)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        if len(texts) < self.row_batch_limit and "_coef" not in self.__dict__:
-            return self._scores_serial(texts)
-        _ = self.coef_  # decode the weights before forking, so that workers inherit them
+        if len(texts) >= self.row_batch_limit:
+            _ = self.coef_  # decode the weights before forking, so that workers inherit them
         return np.vstack(features_.map_texts(self._scores_serial, texts, n_jobs=self._n_jobs()))
 
     def _scores_serial(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw scores in this process: through all decoded weights once they exist, else (a few
-        texts) through the weight rows of the words these texts contain."""
+        """Raw scores in this process: through all decoded weights once they exist (callers decode
+        them for batches of `row_batch_limit` texts or more), else through the weight rows of the
+        words these texts contain."""
         X = features_.transform(self.features_, texts)
-        if "_coef" in self.__dict__ or len(texts) >= self.row_batch_limit:
+        if "_coef" in self.__dict__:
             scores = _product(X, self.coef_)
         else:
             used = np.unique(X.indices)

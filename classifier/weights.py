@@ -40,10 +40,6 @@ class CompactWeights:
         return cls(codes=codes, scale=scale.astype(np.float32))
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self.codes.shape
-
-    @property
     def nbytes(self) -> int:
         return self.codes.nbytes + self.scale.nbytes
 
