@@ -11,12 +11,14 @@ float32 weights.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 _LEVELS = 127.0
 _BLOCK = 4096
+_ZLIB_LEVEL = 6
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +40,18 @@ class CompactWeights:
             block = W[lo:lo + _BLOCK].astype(np.float64)
             codes[lo:lo + _BLOCK] = np.rint(np.sign(block) * np.sqrt(np.abs(block) / safe) * _LEVELS)
         return cls(codes=codes, scale=scale.astype(np.float32))
+
+    def __getstate__(self) -> dict:
+        """Saved with the codes zlib-compressed: most weights are small, so most codes are near 0."""
+        return {"codes": zlib.compress(np.ascontiguousarray(self.codes).tobytes(), _ZLIB_LEVEL),
+                "shape": self.codes.shape, "scale": self.scale}
+
+    def __setstate__(self, state: dict) -> None:
+        codes = state["codes"]
+        if isinstance(codes, bytes):
+            codes = np.frombuffer(bytearray(zlib.decompress(codes)), dtype=np.int8).reshape(state["shape"])
+        object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "scale", state["scale"])
 
     @property
     def nbytes(self) -> int:
