@@ -35,6 +35,11 @@ class Language(StrEnum):
     en = "en"
 
 
+class Loss(StrEnum):
+    squared_hinge = "squared_hinge"
+    ridge = "ridge"
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -109,6 +114,8 @@ def train(
     tag_sep: str | None = typer.Option(None, help="Tag separator in string tag fields (default: guess | ; ,)."),
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
     min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
+    loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM refinement: "
+                              "more accurate, slower with many tags)."),
     alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
     fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="Tags whose held-out F1 stays below this get a "
                               "conservative threshold."),
@@ -134,7 +141,7 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=mapping, test_data=test, progress=reporter, language=language.value,
-                min_tag_count=min_tag_count, alpha=alpha, fbr=fbr, min_tags=min_tags)
+                min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, fbr=fbr, min_tags=min_tags)
 
     result = _run(work)
     for note in result.notes:

@@ -4,9 +4,12 @@ The classifiers are least-squares (ridge) one-vs-rest models solved all at once 
 K = X Xᵀ + 1 (the +1 is the intercept) and G = K + αI, the weights of every tag come from one
 Cholesky factorisation of G, and the exact leave-one-out score of every training article for every
 tag comes from the diagonal of G⁻¹ at no extra cost (Y - G⁻¹Y / diag(G⁻¹)). Those held-out scores
-choose the per-tag thresholds and fit the calibration, so no k-fold refitting is needed. The dual
-weights give the primal weights W = Xᵀ A, which the model keeps one byte per weight
-(`weights.CompactWeights`): decoded in full for a batch, row by row for a few texts.
+choose the per-tag thresholds and fit the calibration, so no k-fold refitting is needed. With
+loss='squared_hinge' each tag is then refined to the L2-SVM loss, which stops well-classified
+articles from bending the weights (`squared_hinge`: a few active-set Newton steps per tag, with its
+own leave-one-out scores). The dual weights give the primal weights W = Xᵀ A, which the model
+keeps one byte per weight (`weights.CompactWeights`): decoded in full for a batch, row by row for a
+few texts.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances; total 0 means 'unknown'."""
 
 _BLOCK = 512
+LOSSES = ("squared_hinge", "ridge")
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -116,6 +120,8 @@ class TagModel(_Params):
 
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
         language: 'fr' (French normalisation: apostrophes, elisions, French stop words) or 'en'.
+        loss: 'ridge' (least squares) or 'squared_hinge' (L2-SVM, refined tag by tag from the ridge
+            solution by active-set Newton, see `squared_hinge`: more accurate, slower with many tags).
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
@@ -131,11 +137,13 @@ class TagModel(_Params):
     (tags below min_tag_count).
     """
 
-    def __init__(self, *, language: str = "fr", alpha: float = 0.3, ngram_range: tuple[int, int] = (1, 1),
+    def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
+                 ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
                  fbr: float = 0.2, min_tags: int = 1, max_dual_samples: int = 40000,
                  n_jobs: int = -1):
         self.language = language
+        self.loss = loss
         self.alpha = alpha
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -151,6 +159,8 @@ class TagModel(_Params):
     def _validate_params(self) -> None:
         if self.language not in LANGUAGES:
             raise DataError(f"language must be one of {', '.join(LANGUAGES)}; got {self.language!r}")
+        if self.loss not in LOSSES:
+            raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if not self.alpha > 0:
             raise DataError(f"alpha must be > 0; got {self.alpha!r}")
         if self.min_tag_count < 1:
@@ -223,7 +233,16 @@ class TagModel(_Params):
             raise DataError(f"cannot build features from the training texts: {exc}") from None
         progress("vectorising", len(texts), len(texts))
 
-        A, loo = self._solve_dual(Xs, Y, progress)
+        if self.loss == "squared_hinge":
+            from .squared_hinge import kernel, refine
+
+            A, _ = self._solve_dual(Xs, Y, progress, leave_one_out=False)  # the ridge start
+            K = kernel(Xs, self._n_jobs())  # rebuilt once the factorisation is freed: one n×n matrix at a time
+            A, loo, _ = refine(Xs, K, Y, A, self.alpha, n_threads=self._n_jobs(),
+                               progress=lambda done, total: progress("squared hinge", done, total))
+            del K
+        else:
+            A, loo = self._solve_dual(Xs, Y, progress)
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = tune_thresholds(loo, Y, fbr=self.fbr).astype(np.float32)
         from .calibration import fit_platt
@@ -241,8 +260,9 @@ class TagModel(_Params):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def _solve_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
-        """Dual ridge for every tag at once: returns dual weights A and leave-one-out scores."""
+    def _solve_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, progress: Progress,
+                    leave_one_out: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Dual ridge for every tag at once: returns dual weights A and (if asked) leave-one-out scores."""
         import scipy.linalg as sla
 
         n = Xs.shape[0]
@@ -260,6 +280,10 @@ class TagModel(_Params):
         if info != 0:
             raise DataError(f"the kernel matrix is not positive definite (LAPACK info {info}); raise alpha")
         progress("solving", 1, 3)
+        if not leave_one_out:
+            A, info = sla.lapack.spotrs(factor, Y, lower=0)
+            progress("solving", 3, 3)
+            return A, None
         inverse, info = sla.lapack.spotri(factor, lower=0, overwrite_c=1)  # upper triangle of G⁻¹
         del factor, G
         progress("solving", 2, 3)

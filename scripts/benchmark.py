@@ -113,13 +113,21 @@ def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_fi
     python = str(venv(work, script or name, packages))
     script = str(PEERS / f"{script or name}.py")
     params = work / f"{name}.params.json"
-    tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params), *args])
+    recorded = work / f"{name}.tuning_s"
+    if REUSE_TUNING and params.exists() and recorded.exists():  # resume a run stopped after its tuning
+        tuning_s = float(recorded.read_text())
+    else:
+        tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params), *args])
+        recorded.write_text(f"{tuning_s:.1f}\n")
     model = work / model_file
     train_s, rss = run([python, script, "fit", str(files["train"]), str(params), str(model), *args])
     pred = work / f"{name}.pred.jsonl"
     predict_s, _ = run([python, script, "predict", str(model), str(params), str(files["test"]), str(pred), *args])
     return {"train_s": train_s, "tuning_s": tuning_s, "predict_s": predict_s, "rss_mb": rss,
             "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
+
+
+REUSE_TUNING = False  # --reuse-tuning: keep a finished tuning step's params and its recorded time
 
 
 def system_fasttext(a, work: Path, files: dict) -> dict:
@@ -157,7 +165,11 @@ def main() -> None:
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--work", type=Path, default=ROOT / "artifacts" / "benchmark")
     ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmark")
+    ap.add_argument("--reuse-tuning", action="store_true",
+                    help="resume: skip a peer's tuning when its params and tuning time are already under --work")
     a = ap.parse_args()
+    global REUSE_TUNING
+    REUSE_TUNING = a.reuse_tuning
     name = a.name or a.train.parent.name
     work = a.work / name
     work.mkdir(parents=True, exist_ok=True)

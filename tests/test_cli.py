@@ -29,6 +29,16 @@ def test_train_json_summary(mini_path, tmp_path):
     assert (out / "model.joblib").exists() and (out / "manifest.json").exists()
 
 
+def test_train_with_squared_hinge_loss(mini_path, tmp_path):
+    out = tmp_path / "run"
+    r = run("train", str(mini_path), "--out", str(out), "--min-tag-count", "3", "--loss", "squared_hinge",
+            "--quiet", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "manifest.json").read_text())["settings"]["loss"] == "squared_hinge"
+    bad = run("train", str(mini_path), "--out", str(tmp_path / "x"), "--loss", "hinge", "--quiet")
+    assert bad.exit_code != 0 and "hinge" in bad.output
+
+
 def test_train_table_summary(mini_path, tmp_path):
     r = run("train", str(mini_path), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet")
     assert r.exit_code == 0, r.output

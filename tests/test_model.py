@@ -98,6 +98,17 @@ def test_fit_is_deterministic(corpus):
     assert json.dumps(a.validation_) == json.dumps(b.validation_)
 
 
+def test_squared_hinge_loss_fits_deterministically_and_differs_from_ridge(corpus, model):
+    a = TagModel(min_tag_count=3, loss="squared_hinge").fit(corpus.texts, corpus.tags)
+    b = TagModel(min_tag_count=3, loss="squared_hinge").fit(corpus.texts, corpus.tags)
+    assert np.array_equal(a.weights_.codes, b.weights_.codes) and np.array_equal(a.thresholds_, b.thresholds_)
+    assert not np.array_equal(a.weights_.codes, model.weights_.codes)
+    assert np.isfinite(a.thresholds_).all() and 0 < a.validation_["micro_f1"] <= 1
+    text = ("Le virus et l'épidémie: les hôpitaux face à la crise sanitaire, "
+            "le ministre de la santé annonce des mesures")
+    assert "santé" in a.predict_tags([text])[0]
+
+
 def test_unfitted_model_and_single_string_are_refused(model):
     with pytest.raises(NotFittedError, match="not trained"):
         TagModel().predict(["x"])
@@ -110,6 +121,8 @@ def test_unfitted_model_and_single_string_are_refused(model):
 def test_bad_params_and_labels():
     with pytest.raises(DataError, match="language"):
         TagModel(language="de").fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="loss must be one of squared_hinge, ridge"):
+        TagModel(loss="hinge").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="min_tag_count"):
         TagModel(min_tag_count=5).fit(["aa bb", "cc dd"], [["x"], ["y"]])
     with pytest.raises(DataError, match="2 texts but y has 1"):

@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from scipy import optimize, sparse
+
+from classifier.squared_hinge import kernel, refine, refine_tag
+
+ALPHA = 0.3
+
+
+def _problem(seed: int, n: int = 60, d: int = 25):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, d, density=0.3, random_state=rng, dtype=np.float32, format="csr")
+    w_true = rng.normal(size=d)
+    Y = np.stack([(X @ w_true > np.median(X @ w_true)), (X @ -w_true > 0.4)], axis=1).astype(np.float32)
+    return X, Y
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kernel_is_the_full_symmetric_gram_matrix_plus_one(threads):
+    X, _ = _problem(4, n=1100)  # more than two blocks
+    assert np.allclose(kernel(X, n_threads=threads, block=512), (X @ X.T).toarray() + 1.0, atol=1e-6)
+
+
+def _ridge(X, Y, alpha=ALPHA):
+    K = (X @ X.T).toarray().astype(np.float64) + 1.0
+    return np.linalg.solve(K + alpha * np.eye(X.shape[0]), Y).astype(np.float32)
+
+
+def _objective(wb: np.ndarray, X, y: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
+    """Primal squared-hinge objective (bias regularised like a constant feature) and its gradient."""
+    w, b = wb[:-1], wb[-1]
+    f = X @ w + b
+    r = np.where(y > 0, np.minimum(0.0, f - 1.0), np.maximum(0.0, f))  # d loss / d f = 2 r
+    value = alpha * (w @ w + b * b) + float(r @ r)
+    grad = np.append(2 * alpha * w + 2 * (X.T @ r), 2 * alpha * b + 2 * r.sum())
+    return value, grad
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_refine_reaches_the_squared_hinge_minimum(seed):
+    X, Y = _problem(seed)
+    A = _ridge(X, Y)
+    A2, _, info = refine(X, kernel(X), Y, A, ALPHA, n_threads=2)
+    Xd = X.toarray().astype(np.float64)
+    for j in range(Y.shape[1]):
+        ours = np.append(Xd.T @ A2[:, j], A2[:, j].sum())
+        best = optimize.minimize(_objective, np.zeros(Xd.shape[1] + 1), args=(Xd, Y[:, j], ALPHA), jac=True,
+                                 method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-14, "maxiter": 5000})
+        ours_value, ours_grad = _objective(ours, Xd, Y[:, j], ALPHA)
+        assert ours_value <= best.fun + 1e-4
+        assert np.abs(ours_grad).max() < 1e-3
+        ridge = np.append(Xd.T @ A[:, j], A[:, j].sum())
+        assert _objective(ridge, Xd, Y[:, j], ALPHA)[0] > ours_value  # the refinement changed something
+    assert all(1 <= s <= 30 for s in info["iterations"])
+
+
+def test_leave_one_out_scores_match_explicit_refits():
+    X, Y = _problem(3, n=40)
+    y = Y[:, 0] > 0
+    a0 = _ridge(X, Y[:, :1])[:, 0]
+    a, loo, _, _ = refine_tag(X, kernel(X), y, a0, (Y[:, 0] - ALPHA * a0), ALPHA)
+    f = X @ (X.T @ a) + a.sum()
+    active = np.where(y, f < 1, f > 0)
+    exact = 0
+    for i in range(X.shape[0]):
+        keep = np.arange(X.shape[0]) != i
+        Xi, yi = X[keep], Y[keep][:, :1]
+        ai = _ridge(Xi, yi)[:, 0]
+        ai, _, _, _ = refine_tag(Xi, kernel(Xi), yi[:, 0] > 0, ai, yi[:, 0] - ALPHA * ai, ALPHA)
+        held_out = float((X[i] @ (Xi.T @ ai))[0] + ai.sum())
+        fi = Xi @ (Xi.T @ ai) + ai.sum()
+        if not active[i]:  # dropping an article outside the margin changes nothing
+            assert loo[i] == pytest.approx(held_out, abs=1e-4)
+            exact += 1
+        elif np.array_equal(np.where(yi[:, 0] > 0, fi < 1, fi > 0), active[keep]):  # same active set: exact
+            assert loo[i] == pytest.approx(held_out, abs=1e-3)
+            exact += 1
+    assert exact >= X.shape[0] // 2
