@@ -29,7 +29,8 @@ class CompactWeights:
     scale: np.ndarray
 
     @classmethod
-    def from_dense(cls, W: np.ndarray) -> CompactWeights:
+    def from_dense(cls, W: np.ndarray, prune: float = 0.0) -> CompactWeights:
+        """Encode `W`; weights below `prune` times their tag's largest magnitude become 0."""
         W = np.asarray(W, dtype=np.float32)
         if W.ndim != 2:
             raise ValueError(f"weights must be 2-D (features × tags); got shape {W.shape}")
@@ -38,7 +39,8 @@ class CompactWeights:
         codes = np.empty(W.shape, dtype=np.int8)
         for lo in range(0, W.shape[0], _BLOCK):  # in blocks: float64 temporaries stay small
             block = W[lo:lo + _BLOCK].astype(np.float64)
-            codes[lo:lo + _BLOCK] = np.rint(np.sign(block) * np.sqrt(np.abs(block) / safe) * _LEVELS)
+            ratio = np.abs(block) / safe
+            codes[lo:lo + _BLOCK] = np.where(ratio < prune, 0, np.rint(np.sign(block) * np.sqrt(ratio) * _LEVELS))
         return cls(codes=codes, scale=scale.astype(np.float32))
 
     def __getstate__(self) -> dict:

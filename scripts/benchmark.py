@@ -77,13 +77,13 @@ def score(test: Path, pred: Path, train: Path, min_train: int) -> dict:
     return json.loads(out.stdout)
 
 
-def system_ours(a, work: Path, files: dict) -> dict:
-    model = work / "ours"
+def system_ours(a, work: Path, files: dict, extra: tuple[str, ...] = (), tag: str = "ours") -> dict:
+    model = work / tag
     cli = [sys.executable, "-m", "classifier"]
     env = {**os.environ, "CLASSIFIER_ARTIFACTS": str(work / "artifacts")}
     train_s, rss = run(cli + ["train", str(files["train"]), "--out", str(model), "--quiet", "--language",
-                              a.language, "--min-tag-count", str(a.min_train)], cwd=ROOT, env=env)
-    pred = work / "ours.pred.jsonl"
+                              a.language, "--min-tag-count", str(a.min_train), *extra], cwd=ROOT, env=env)
+    pred = work / f"{tag}.pred.jsonl"
     with open(pred, "w") as out:
         start = time.perf_counter()
         subprocess.run(cli + ["predict", "--model", str(model), "--file", str(files["test"]), "--format", "jsonl",
@@ -147,7 +147,13 @@ def system_annif(backend: str):
     return fit
 
 
-SYSTEMS = {"ours": ("this project", system_ours), "svc": ("TF-IDF + LinearSVC, threshold 0", system_svc),
+def system_ours_squared_hinge(a, work: Path, files: dict) -> dict:
+    return system_ours(a, work, files, ("--loss", "squared_hinge"), "ours-sh")
+
+
+SYSTEMS = {"ours": ("this project", system_ours),
+           "ours-sh": ("this project, --loss squared_hinge", system_ours_squared_hinge),
+           "svc": ("TF-IDF + LinearSVC, threshold 0", system_svc),
            "fasttext": ("fastText ova (epochs, threshold tuned on val)", system_fasttext),
            **{f"annif-{b}": (label, system_annif(b)) for b, label in [
                ("tfidf", "Annif tfidf"), ("omikuji", "Annif omikuji"), ("fasttext", "Annif fasttext"),

@@ -42,3 +42,12 @@ def test_large_matrix_is_decoded_in_blocks_identically():
 def test_rejects_non_matrix():
     with pytest.raises(ValueError, match="2-D"):
         CompactWeights.from_dense(np.zeros(3))
+
+
+def test_pruning_zeroes_only_weights_below_the_fraction_of_their_tags_largest():
+    W = np.array([[1.0, -4.0], [0.009, 0.05], [-0.02, -0.039], [0.5, 0.0]], dtype=np.float32)
+    pruned = CompactWeights.from_dense(W, prune=0.01)
+    kept = CompactWeights.from_dense(W)
+    small = np.abs(W) < 0.01 * np.abs(W).max(axis=0)  # tag 0: below 0.01; tag 1: below 0.04
+    assert (pruned.codes[small] == 0).all()
+    assert np.array_equal(pruned.codes[~small], kept.codes[~small]) and (kept.codes[small][:-1] != 0).all()
