@@ -79,7 +79,9 @@ def main() -> None:
     sizes = np.array(info["active"])
     print(f"newton {took:.1f} s; iterations max {max(info['iterations'])} mean {np.mean(info['iterations']):.1f}; "
           f"active set median {np.median(sizes):.0f} max {sizes.max()} sum {sizes.sum()}", flush=True)
-    report("squared hinge", X.T @ A2, A2.sum(axis=0), loo2)
+    for fbr in (0.1, 0.2, 0.3, 0.4):
+        model.fbr = fbr
+        report(f"squared hinge, fbr {fbr}", X.T @ A2, A2.sum(axis=0), loo2)
 
 
 if __name__ == "__main__":
