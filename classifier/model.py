@@ -238,13 +238,11 @@ class TagModel(_Params):
         progress("vectorising", len(texts), len(texts))
 
         if self.loss == "squared_hinge":
-            from .squared_hinge import kernel, refine
+            from .squared_hinge import refine
 
             A, _ = self._solve_dual(Xs, Y, progress, leave_one_out=False)  # the ridge start
-            K = kernel(Xs, self._n_jobs())  # rebuilt once the factorisation is freed: one n×n matrix at a time
-            A, loo, _ = refine(Xs, K, Y, A, self.alpha, n_threads=self._n_jobs(),
+            A, loo, _ = refine(Xs, Y, A, self.alpha, n_threads=self._n_jobs(),
                                progress=lambda done, total: progress("squared hinge", done, total))
-            del K
         else:
             A, loo = self._solve_dual(Xs, Y, progress)
         progress("thresholds", 0, len(self.classes_))

@@ -54,47 +54,25 @@ def _conjugate_gradient(XS: sparse.csr_matrix, alpha: float, b: np.ndarray, x: n
     return x
 
 
-def _exact(X: sparse.csr_matrix, K: np.ndarray, S: np.ndarray, y: np.ndarray, alpha: float):
-    """Ridge on the active set by Cholesky of K_SS + αI (gathered from the dense kernel K): dual
-    weights (n), in-sample scores and diag((K_SS + αI)⁻¹)."""
-    G = np.asfortranarray(K[np.ix_(S, S)])
+def _exact(X: sparse.csr_matrix, S: np.ndarray, y: np.ndarray, alpha: float):
+    """Ridge on the active set by Cholesky of K_SS + αI: dual weights (n), in-sample scores and
+    diag((K_SS + αI)⁻¹). K_SS comes from the sparse rows (no dense n×n kernel is kept, so training
+    memory stays that of the ridge solve)."""
+    XS = X[S]
+    G = np.asfortranarray((XS @ XS.T).toarray(), dtype=np.float32)
+    G += np.float32(1.0)
     G[np.diag_indices(len(S))] += np.float32(alpha)
     U, info = sla.lapack.spotrf(G, lower=0, overwrite_a=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"active-set kernel not positive definite (LAPACK info {info})")
     a = np.zeros(X.shape[0])
     a[S] = sla.cho_solve((U, False), y[S], check_finite=False)
-    f = X @ (X[S].T @ a[S]) + a[S].sum()
+    f = X @ (XS.T @ a[S]) + a[S].sum()
     inverse, _ = sla.lapack.spotri(U, lower=0, overwrite_c=1)
     return a, f, np.diag(inverse).astype(np.float64)
 
 
-def kernel(X: sparse.csr_matrix, n_threads: int = 1, block: int = 512) -> np.ndarray:
-    """K = X Xᵀ + 1, dense, symmetric, float32: row blocks of the upper part shared among threads,
-    then mirrored."""
-    n = X.shape[0]
-    XT = X.T.tocsc()
-    K = np.empty((n, n), dtype=np.float32)
-    starts = list(range(0, n, block))
-
-    def upper(s: int) -> None:
-        K[s:s + block, s:] = (X[s:s + block] @ XT[:, s:]).toarray()
-        K[s:s + block, s:] += np.float32(1.0)
-
-    if n_threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(upper, starts))
-    else:
-        for s in starts:
-            upper(s)
-    for s in starts:
-        K[s + block:, s:s + block] = K[s:s + block, s + block:].T
-    return K
-
-
-def refine_tag(X: sparse.csr_matrix, K: np.ndarray, positive: np.ndarray, a: np.ndarray, f: np.ndarray, alpha: float,
+def refine_tag(X: sparse.csr_matrix, positive: np.ndarray, a: np.ndarray, f: np.ndarray, alpha: float,
                max_steps: int = 30, tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray, int, int]:
     """One tag: from dual weights `a` with in-sample scores `f` (= K a), return the squared-hinge
     dual weights, leave-one-out scores, Newton steps taken and the final active-set size.
@@ -126,7 +104,7 @@ def refine_tag(X: sparse.csr_matrix, K: np.ndarray, positive: np.ndarray, a: np.
             if np.array_equal(S_next, S):  # settled under the approximate solve
                 break
             S = S_next
-        a, f, inverse_diag = _exact(X, K, S, y, alpha)
+        a, f, inverse_diag = _exact(X, S, y, alpha)
         S_exact = _active(f, positive)
         if np.array_equal(S_exact, S) or steps >= max_steps:  # the exact solve keeps S: the minimum
             break
@@ -136,10 +114,10 @@ def refine_tag(X: sparse.csr_matrix, K: np.ndarray, positive: np.ndarray, a: np.
     return a, loo, steps, len(S)
 
 
-def refine(X: sparse.csr_matrix, K: np.ndarray, Y: np.ndarray, A: np.ndarray, alpha: float, *, n_threads: int = 1,
+def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, n_threads: int = 1,
            max_steps: int = 30, tol: float = 1e-3,
            progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """All tags: ridge dual weights `A` (n × tags, solved with the same α; K from `kernel`) to squared-hinge dual
+    """All tags: ridge dual weights `A` (n × tags, solved with the same α) to squared-hinge dual
     weights and leave-one-out scores; `info` has Newton steps and active-set sizes per tag.
     Tags are shared among `n_threads` threads (scipy's sparse products and LAPACK release the GIL)."""
     F = Y - alpha * A  # in-sample ridge scores, since (K + αI) A = Y
@@ -152,7 +130,7 @@ def refine(X: sparse.csr_matrix, K: np.ndarray, Y: np.ndarray, A: np.ndarray, al
     done = []
 
     def one(j: int) -> None:
-        A_out[:, j], loo[:, j], steps[j], active[j] = refine_tag(X, K, Y[:, j] > 0, A[:, j], F[:, j], alpha,
+        A_out[:, j], loo[:, j], steps[j], active[j] = refine_tag(X, Y[:, j] > 0, A[:, j], F[:, j], alpha,
                                                                  max_steps, tol)
         done.append(j)
         if progress:

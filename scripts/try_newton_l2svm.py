@@ -26,7 +26,7 @@ from common import read, text  # noqa: E402
 from classifier import TagModel  # noqa: E402
 from classifier import features as F  # noqa: E402
 from classifier.metrics import compute_metrics  # noqa: E402
-from classifier.squared_hinge import kernel, refine  # noqa: E402
+from classifier.squared_hinge import refine  # noqa: E402
 from classifier.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
 
 
@@ -76,7 +76,7 @@ def main() -> None:
             print(f"  {done}/{total} tags {time.perf_counter() - start:.0f} s", flush=True)
 
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-    A2, loo2, info = refine(X, kernel(X, threads), Y, A, alpha, n_threads=threads, progress=tick,
+    A2, loo2, info = refine(X, Y, A, alpha, n_threads=threads, progress=tick,
                             max_steps=int(sys.argv[6]) if len(sys.argv) > 6 else 30,
                             tol=float(sys.argv[7]) if len(sys.argv) > 7 else 1e-3)
     took = time.perf_counter() - start

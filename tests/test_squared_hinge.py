@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import optimize, sparse
 
-from classifier.squared_hinge import kernel, refine, refine_tag
+from classifier.squared_hinge import refine, refine_tag
 
 ALPHA = 0.3
 
@@ -13,12 +13,6 @@ def _problem(seed: int, n: int = 60, d: int = 25):
     w_true = rng.normal(size=d)
     Y = np.stack([(X @ w_true > np.median(X @ w_true)), (X @ -w_true > 0.4)], axis=1).astype(np.float32)
     return X, Y
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-def test_kernel_is_the_full_symmetric_gram_matrix_plus_one(threads):
-    X, _ = _problem(4, n=1100)  # more than two blocks
-    assert np.allclose(kernel(X, n_threads=threads, block=512), (X @ X.T).toarray() + 1.0, atol=1e-6)
 
 
 def _ridge(X, Y, alpha=ALPHA):
@@ -40,7 +34,7 @@ def _objective(wb: np.ndarray, X, y: np.ndarray, alpha: float) -> tuple[float, n
 def test_refine_reaches_the_squared_hinge_minimum(seed):
     X, Y = _problem(seed)
     A = _ridge(X, Y)
-    A2, _, info = refine(X, kernel(X), Y, A, ALPHA, n_threads=2)
+    A2, _, info = refine(X, Y, A, ALPHA, n_threads=2)
     Xd = X.toarray().astype(np.float64)
     for j in range(Y.shape[1]):
         ours = np.append(Xd.T @ A2[:, j], A2[:, j].sum())
@@ -58,7 +52,7 @@ def test_leave_one_out_scores_match_explicit_refits():
     X, Y = _problem(3, n=40)
     y = Y[:, 0] > 0
     a0 = _ridge(X, Y[:, :1])[:, 0]
-    a, loo, _, _ = refine_tag(X, kernel(X), y, a0, (Y[:, 0] - ALPHA * a0), ALPHA)
+    a, loo, _, _ = refine_tag(X, y, a0, (Y[:, 0] - ALPHA * a0), ALPHA)
     f = X @ (X.T @ a) + a.sum()
     active = np.where(y, f < 1, f > 0)
     exact = 0
@@ -66,7 +60,7 @@ def test_leave_one_out_scores_match_explicit_refits():
         keep = np.arange(X.shape[0]) != i
         Xi, yi = X[keep], Y[keep][:, :1]
         ai = _ridge(Xi, yi)[:, 0]
-        ai, _, _, _ = refine_tag(Xi, kernel(Xi), yi[:, 0] > 0, ai, yi[:, 0] - ALPHA * ai, ALPHA)
+        ai, _, _, _ = refine_tag(Xi, yi[:, 0] > 0, ai, yi[:, 0] - ALPHA * ai, ALPHA)
         held_out = float((X[i] @ (Xi.T @ ai))[0] + ai.sum())
         fi = Xi @ (Xi.T @ ai) + ai.sum()
         if not active[i]:  # dropping an article outside the margin changes nothing
