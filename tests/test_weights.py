@@ -51,3 +51,15 @@ def test_pruning_zeroes_only_weights_below_the_fraction_of_their_tags_largest():
     small = np.abs(W) < 0.01 * np.abs(W).max(axis=0)  # tag 0: below 0.01; tag 1: below 0.04
     assert (pruned.codes[small] == 0).all()
     assert np.array_equal(pruned.codes[~small], kept.codes[~small]) and (kept.codes[small][:-1] != 0).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (5, 0), (37, 11)])
+def test_pickle_round_trip_keeps_every_code(shape):
+    import pickle
+
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=shape).astype(np.float32) ** 3  # heavy tails: many codes pruned to 0
+    compact = CompactWeights.from_dense(W, prune=0.01)
+    back = pickle.loads(pickle.dumps(compact))
+    assert back.codes.shape == compact.codes.shape and back.codes.dtype == np.int8
+    assert np.array_equal(back.codes, compact.codes) and np.array_equal(back.scale, compact.scale)
