@@ -7,9 +7,11 @@ over negatives, the loss LIBLINEAR's default solver and LibMultiLabel use.
 
 Its minimum is a ridge fit on the *active set* S (the articles inside their margin), so active-set
 Newton (Keerthi & DeCoste 2005) finds it exactly in a few steps: start from the ridge scores, fit
-ridge on the current S (a |S|×|S| Cholesky), line-search, repeat until S stops changing. The same
-final factorisation gives leave-one-out scores: exact for articles outside S (dropping them changes
-nothing), the ridge formula y - a / diag((K_SS + αI)⁻¹) on S (with S held fixed).
+ridge on the current S (conjugate gradients over the sparse rows, warm-started), line-search,
+repeat until S stops changing; then one |S|×|S| Cholesky gives the exact fit on S, checked to keep
+S. That factorisation gives leave-one-out scores: exact for articles outside S (dropping them
+changes nothing), the ridge formula y - a / diag((K_SS + αI)⁻¹) on S (with S held fixed).
+On Reuters (90 tags) this adds 10-15 s to training; on OrangeSum (561 tags) about 3 minutes.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from classifier.metrics import compute_metrics  # noqa: E402
 
 # (label, model parameters, decision options); decision options apply to the default model's scores.
 ROWS: list[tuple[str, dict, dict]] = [
-    ("default: unigrams, sublinear TF-IDF, ridge alpha 0.3, SCutFBR thresholds (fbr 0.2), >= 1 tag", {}, {}),
+    ("default: unigrams, sublinear TF-IDF, ridge alpha 0.3, SCutFBR thresholds (fbr 0.2), >= 1 tag, "
+     "weights under 1% pruned", {}, {}),
     ("one global cut (calibrated score >= 0.5) instead of per-tag thresholds", {}, {"threshold": 0.5}),
     ("per-tag thresholds without the fbr fallback (fbr 0)", {"fbr": 0.0}, {}),
     ("no at-least-one-tag guarantee (min_tags 0)", {}, {"min_tags": 0}),
@@ -37,6 +38,7 @@ ROWS: list[tuple[str, dict, dict]] = [
     ("alpha 0.1", {"alpha": 0.1}, {}),
     ("alpha 1.0", {"alpha": 1.0}, {}),
     ("word 1-2-grams", {"ngram_range": (1, 2)}, {}),
+    ("squared-hinge loss (--loss squared_hinge)", {"loss": "squared_hinge"}, {}),
 ]
 
 
