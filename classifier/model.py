@@ -29,6 +29,7 @@ from .calibration import apply_platt
 from .errors import DataError, NotFittedError
 from .metrics import compute_metrics
 from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for
+from .threads import run_threads
 from .thresholds import apply_thresholds, tune_thresholds
 from .weights import CompactWeights
 
@@ -70,13 +71,7 @@ def _primal_weights(X: sparse.csr_matrix, A: np.ndarray, n_threads: int) -> np.n
     def part(i: int) -> None:
         W[bounds[i]:bounds[i + 1]] = XT[bounds[i]:bounds[i + 1]] @ A
 
-    if n_threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(part, range(len(bounds) - 1)))
-    else:
-        part(0)
+    run_threads(part, range(len(bounds) - 1), n_threads)
     return W
 
 

@@ -22,6 +22,8 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
+from .threads import run_threads
+
 
 def _loss(f: np.ndarray, positive: np.ndarray) -> float:
     return float(np.sum(np.where(positive, np.maximum(0.0, 1.0 - f), np.maximum(0.0, f)) ** 2))
@@ -138,12 +140,5 @@ def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, 
         if progress:
             progress(len(done), Y.shape[1])
 
-    if n_threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(one, order))
-    else:
-        for j in order:
-            one(j)
+    run_threads(one, order, n_threads)
     return A_out, loo, {"iterations": steps.tolist(), "active": active.tolist()}

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .threads import run_threads
+
 _LEVELS = 127.0
 _BLOCK = 4096
 _ZLIB_LEVEL = 1
@@ -93,12 +95,5 @@ class CompactWeights:
         def part(lo: int) -> None:
             self._decode(self.codes[lo:lo + _BLOCK], out[lo:lo + _BLOCK])
 
-        if n_threads > 1 and len(starts) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(part, starts))
-        else:
-            for lo in starts:
-                part(lo)
+        run_threads(part, starts, n_threads)
         return out
