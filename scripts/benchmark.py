@@ -3,7 +3,8 @@
 (JSON + Markdown) and a plot.
 
 usage: python scripts/benchmark.py --train TRAIN.jsonl --test TEST.jsonl [--min-train 5] [--language fr]
-       [--name orangesum] [--systems ours,svc,fasttext,annif-omikuji,...] [--work DIR] [--out DIR]
+       [--name orangesum] [--systems ours,ours-sh,svc,fasttext,annif-omikuji,...] [--work DIR] [--out DIR]
+       [--reuse-tuning]   (resume: keep a peer's finished tuning step found under --work)
        python scripts/benchmark.py --combine NAME OUT_DIR RESULTS.json...   (one table and plot from several runs)
 
 Protocol: a validation split (10% of train, chosen by a hash of the article id) is carved out for the
