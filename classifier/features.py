@@ -16,7 +16,6 @@ import weakref
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from .parallel import fork_available, map_chunks
 from .text import normalizer_for
 
 PARALLEL_MIN_TEXTS = 1000
@@ -241,18 +241,6 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
     return matrix
 
 
-_worker_fn: Callable[[Sequence[str]], Any] | None = None
-_worker_chunks: list[Sequence[str]] = []
-
-
-def _init_worker(fn: Callable[[Sequence[str]], Any], chunks: list[Sequence[str]]) -> None:
-    global _worker_fn, _worker_chunks
-    _worker_fn, _worker_chunks = fn, chunks
-
-
-def _run_worker(k: int) -> Any:
-    assert _worker_fn is not None
-    return _worker_fn(_worker_chunks[k])
 
 
 def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:
@@ -266,18 +254,13 @@ def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_job
     platforms without fork run in this process.
     """
     n_jobs = max(1, min(n_jobs, mp.cpu_count()))
-    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
+    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or not fork_available():
         return [fn(texts)]
     sizes = np.fromiter((len(t if isinstance(t, str) else t[-1]) + 1 for t in texts), dtype=np.int64,
                         count=len(texts))
     ends = np.cumsum(sizes)
     bounds = [0, *np.searchsorted(ends, ends[-1] * np.arange(1, n_jobs) / n_jobs).tolist(), len(texts)]
-    chunks = [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    with ProcessPoolExecutor(n_jobs - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(fn, chunks)) as pool:
-        futures = [pool.submit(_run_worker, k) for k in range(1, len(chunks))]
-        first = fn(chunks[0])  # this process takes its share meanwhile
-        return [first] + [f.result() for f in futures]
+    return map_chunks(fn, [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
 
 
 def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> sparse.csr_matrix:

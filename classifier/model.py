@@ -28,8 +28,8 @@ from . import features as features_
 from .calibration import apply_platt
 from .errors import DataError, NotFittedError
 from .metrics import compute_metrics
+from .parallel import run_threads
 from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for
-from .threads import run_threads
 from .thresholds import apply_thresholds, tune_thresholds
 from .weights import CompactWeights
 
@@ -236,7 +236,7 @@ class TagModel(_Params):
             from .squared_hinge import refine
 
             A, _ = self._solve_dual(Xs, Y, progress, leave_one_out=False)  # the ridge start
-            A, loo, _ = refine(Xs, Y, A, self.alpha, n_threads=self._n_jobs(),
+            A, loo, _ = refine(Xs, Y, A, self.alpha, n_jobs=self._n_jobs(),
                                progress=lambda done, total: progress("squared hinge", done, total))
         else:
             A, loo = self._solve_dual(Xs, Y, progress)

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
-from .threads import run_threads
+from .parallel import map_chunks
 
 
 def _loss(f: np.ndarray, positive: np.ndarray) -> float:
@@ -118,27 +118,45 @@ def refine_tag(X: sparse.csr_matrix, positive: np.ndarray, a: np.ndarray, f: np.
     return a, loo, steps, len(S)
 
 
-def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, n_threads: int = 1,
+def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, n_jobs: int = 1,
            max_steps: int = 30, tol: float = 1e-3,
            progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """All tags: ridge dual weights `A` (n × tags, solved with the same α) to squared-hinge dual
     weights and leave-one-out scores; `info` has Newton steps and active-set sizes per tag.
-    Tags are shared among `n_threads` threads (scipy's sparse products and LAPACK release the GIL)."""
+
+    The per-tag work is mostly Python-level, so tags are dealt among `n_jobs` processes (forked:
+    they inherit X, Y and A). Progress counts this process's share, scaled to all tags."""
     F = Y - alpha * A  # in-sample ridge scores, since (K + αI) A = Y
+    n_tags = Y.shape[1]
+    # Largest first, dealt in turn: each process gets a similar mix of expensive and cheap tags.
+    order = np.argsort(-Y.sum(axis=0), kind="stable")
+    groups = [order[k::n_jobs] for k in range(max(1, min(n_jobs, n_tags)))]
+
+    def solve(tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int]]:
+        A_part = np.empty((Y.shape[0], len(tags)), dtype=np.float32)
+        loo_part = np.empty_like(A_part)
+        steps, active = [], []
+        for i, j in enumerate(tags):
+            A_part[:, i], loo_part[:, i], s, a = refine_tag(X, Y[:, j] > 0, A[:, j], F[:, j], alpha, max_steps, tol)
+            steps.append(s)
+            active.append(a)
+            if progress and tags is groups[0]:
+                progress(min(n_tags, (i + 1) * len(groups)), n_tags)
+        return tags, A_part, loo_part, steps, active
+
     A_out = np.empty(A.shape, dtype=np.float32)
     loo = np.empty(A.shape, dtype=np.float32)
-    steps = np.zeros(Y.shape[1], dtype=int)
-    active = np.zeros(Y.shape[1], dtype=int)
-    # Largest first: the expensive tags do not end up alone on one thread at the end.
-    order = np.argsort(-Y.sum(axis=0), kind="stable")
-    done = []
+    steps = np.zeros(n_tags, dtype=int)
+    active = np.zeros(n_tags, dtype=int)
+    from threadpoolctl import threadpool_limits
 
-    def one(j: int) -> None:
-        A_out[:, j], loo[:, j], steps[j], active[j] = refine_tag(X, Y[:, j] > 0, A[:, j], F[:, j], alpha,
-                                                                 max_steps, tol)
-        done.append(j)
-        if progress:
-            progress(len(done), Y.shape[1])
-
-    run_threads(one, order, n_threads)
+    # One BLAS thread per process: the processes already share the cores (BLAS threads spin-waiting
+    # beside another process made the refinement 8x slower), and results then do not depend on
+    # how many processes ran.
+    with threadpool_limits(1, user_api="blas"):
+        parts = map_chunks(solve, groups)
+    for tags, A_part, loo_part, s, a in parts:
+        A_out[:, tags], loo[:, tags], steps[tags], active[tags] = A_part, loo_part, s, a
+    if progress:
+        progress(n_tags, n_tags)
     return A_out, loo, {"iterations": steps.tolist(), "active": active.tolist()}

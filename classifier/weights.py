@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .threads import run_threads
+from .parallel import run_threads
 
 _LEVELS = 127.0
 _BLOCK = 4096

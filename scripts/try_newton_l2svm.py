@@ -76,7 +76,7 @@ def main() -> None:
             print(f"  {done}/{total} tags {time.perf_counter() - start:.0f} s", flush=True)
 
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-    A2, loo2, info = refine(X, Y, A, alpha, n_threads=threads, progress=tick,
+    A2, loo2, info = refine(X, Y, A, alpha, n_jobs=threads, progress=tick,
                             max_steps=int(sys.argv[6]) if len(sys.argv) > 6 else 30,
                             tol=float(sys.argv[7]) if len(sys.argv) > 7 else 1e-3)
     took = time.perf_counter() - start

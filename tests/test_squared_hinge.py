@@ -34,7 +34,7 @@ def _objective(wb: np.ndarray, X, y: np.ndarray, alpha: float) -> tuple[float, n
 def test_refine_reaches_the_squared_hinge_minimum(seed):
     X, Y = _problem(seed)
     A = _ridge(X, Y)
-    A2, _, info = refine(X, Y, A, ALPHA, n_threads=2)
+    A2, _, info = refine(X, Y, A, ALPHA, n_jobs=2)
     Xd = X.toarray().astype(np.float64)
     for j in range(Y.shape[1]):
         ours = np.append(Xd.T @ A2[:, j], A2[:, j].sum())
@@ -70,3 +70,12 @@ def test_leave_one_out_scores_match_explicit_refits():
             assert loo[i] == pytest.approx(held_out, abs=1e-3)
             exact += 1
     assert exact >= X.shape[0] // 2
+
+
+def test_refine_in_two_processes_matches_one():
+    X, Y = _problem(5, n=80)
+    Y = np.hstack([Y, Y[:, ::-1], 1 - Y])  # six tags, so both processes get work
+    A = _ridge(X, Y)
+    one, loo_one, info_one = refine(X, Y, A, ALPHA, n_jobs=1)
+    two, loo_two, info_two = refine(X, Y, A, ALPHA, n_jobs=2)
+    assert np.array_equal(one, two) and np.array_equal(loo_one, loo_two) and info_one == info_two

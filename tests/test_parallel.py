@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from classifier.threads import run_threads
+from classifier.parallel import map_chunks, run_threads
 
 
 @pytest.mark.parametrize("n_threads", [1, 2, 4])
@@ -31,3 +31,18 @@ def test_errors_are_raised_here(n_threads):
 
     with pytest.raises(ValueError, match="bad item 3"):
         run_threads(fn, range(6), n_threads)
+
+
+def _square_chunk(chunk):
+    import os
+
+    return [x * x for x in chunk], os.getpid()
+
+
+def test_map_chunks_keeps_order_and_forks_for_the_others():
+    import os
+
+    results = map_chunks(_square_chunk, [[1, 2], [3], [4, 5, 6]])
+    assert [r[0] for r in results] == [[1, 4], [9], [16, 25, 36]]
+    assert results[0][1] == os.getpid() and all(r[1] != os.getpid() for r in results[1:])
+    assert map_chunks(_square_chunk, [[7]])[0] == ([49], os.getpid())

@@ -1,0 +1,56 @@
+"""Sharing work among the cores: threads for numpy / scipy / LAPACK work that releases the GIL
+(row blocks), forked processes for Python-level work (tokenising, per-tag solvers)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_threads(fn: Callable[[T], object], items: Iterable[T], n_threads: int) -> None:
+    """Call `fn(item)` for every item: on `n_threads` threads when more than one (and more than one
+    item), else in order in this thread. The first error is raised again here."""
+    items = list(items)
+    if n_threads > 1 and len(items) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(n_threads, len(items))) as pool:
+            list(pool.map(fn, items))
+    else:
+        for item in items:
+            fn(item)
+
+
+_worker_fn: Callable[[Any], Any] | None = None
+_worker_chunks: Sequence[Any] = ()
+
+
+def _init_worker(fn: Callable[[Any], Any], chunks: Sequence[Any]) -> None:
+    global _worker_fn, _worker_chunks
+    _worker_fn, _worker_chunks = fn, chunks
+
+
+def _run_worker(k: int) -> Any:
+    assert _worker_fn is not None
+    return _worker_fn(_worker_chunks[k])
+
+
+def fork_available() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any]) -> list[Any]:
+    """`[fn(chunk) for chunk in chunks]`, the first chunk in this process and each other one in a
+    forked process. Workers inherit `fn`, whatever it refers to and the chunks instead of receiving
+    them pickled; only results come back. Without fork (or with one chunk) all run here."""
+    if len(chunks) <= 1 or not fork_available():
+        return [fn(chunk) for chunk in chunks]
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                             initargs=(fn, chunks)) as pool:
+        futures = [pool.submit(_run_worker, k) for k in range(1, len(chunks))]
+        first = fn(chunks[0])  # this process takes its share meanwhile
+        return [first] + [f.result() for f in futures]
