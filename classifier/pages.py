@@ -150,8 +150,10 @@ def parse_text_page(text: str, *, profile: PageProfile = DEFAULT_PROFILE, source
                 tags = split_tag_line(found.group("tags"), profile)
             ended = True
             continue
-        if ended or end.match(line):
-            ended = True
+        if ended:
+            continue
+        if end.match(line):
+            ended = bool(body)  # an end marker before any body text is boilerplate above the article
             continue
         if not skip.match(line):
             body.append(line)

@@ -3,9 +3,17 @@ trained on it once per test session."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so CI cannot fail on a lucky draw;
+# HYPOTHESIS_PROFILE=explore draws new ones (and keeps failures in .hypothesis/) when hunting bugs.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini_fr.jsonl"

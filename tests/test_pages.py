@@ -43,6 +43,14 @@ def test_missing_date_and_five_tags():
     assert a.text.startswith("Le musée de la Kasbah")
 
 
+def test_end_marker_above_the_article_is_skipped_not_taken_as_the_end():
+    # Found by the property test below: a "Vous aimerez aussi" block above the body used to end the
+    # article before it started, and the page was rejected for having no body.
+    article = parse_text_page("Un titre\nVOUS AIMEREZ AUSSI\nUn paragraphe de texte.\nSujets associés : AA\n"
+                              "VOUS AIMEREZ AUSSI\nUn autre article")
+    assert article.text == "Un paragraphe de texte." and article.tags == ["AA"]
+
+
 def test_no_tag_line():
     a = parse_text_page(page("sans_tags.txt"))
     assert a.tags == [] and a.date == "2023-08-12" and a.section == "Société"
