@@ -241,8 +241,6 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
     return matrix
 
 
-
-
 def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:
     """`fn` applied to consecutive chunks of `texts`, one chunk per process; results in order.
 

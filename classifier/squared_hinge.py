@@ -23,6 +23,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
+from .errors import DataError
 from .parallel import map_chunks
 
 
@@ -69,7 +70,7 @@ def _exact(X: sparse.csr_matrix, S: np.ndarray, y: np.ndarray, alpha: float):
     G[np.diag_indices(len(S))] += np.float32(alpha)
     U, info = sla.lapack.spotrf(G, lower=0, overwrite_a=1)
     if info != 0:
-        raise np.linalg.LinAlgError(f"active-set kernel not positive definite (LAPACK info {info})")
+        raise DataError(f"the active-set kernel is not positive definite (LAPACK info {info}); raise alpha")
     a = np.zeros(X.shape[0])
     a[S] = sla.cho_solve((U, False), y[S], check_finite=False)
     f = X @ (XS.T @ a[S]) + a[S].sum()

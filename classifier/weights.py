@@ -56,18 +56,14 @@ class CompactWeights:
                 "values": zlib.compress(flat[nonzero].tobytes(), _ZLIB_LEVEL)}
 
     def __setstate__(self, state: dict) -> None:
-        shape = tuple(state["shape"])
-        if "nonzero" in state:
-            size = int(np.prod(shape))
+        codes = state["codes"] if "codes" in state else None  # models saved before 2026-11-29 kept the array
+        if codes is None:
+            shape = tuple(state["shape"])
             nonzero = np.unpackbits(np.frombuffer(zlib.decompress(state["nonzero"]), dtype=np.uint8),
-                                    count=size).view(bool)
-            codes = np.zeros(size, dtype=np.int8)
+                                    count=int(np.prod(shape))).view(bool)
+            codes = np.zeros(nonzero.size, dtype=np.int8)
             codes[nonzero] = np.frombuffer(zlib.decompress(state["values"]), dtype=np.int8)
             codes = codes.reshape(shape)
-        else:  # the codes as one array, or as one zlib block (models saved earlier on 2026-11-29)
-            codes = state["codes"]
-            if isinstance(codes, bytes):
-                codes = np.frombuffer(bytearray(zlib.decompress(codes)), dtype=np.int8).reshape(shape)
         object.__setattr__(self, "codes", codes)
         object.__setattr__(self, "scale", state["scale"])
 

@@ -106,7 +106,7 @@ def system_svc(a, work: Path, files: dict) -> dict:
             "model_mb": size_mb(model), "pred": pred}
 
 
-def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_file: str, *,
+def tuned_peer(a, work: Path, files: dict, name: str, packages: list[str], model_file: str, *,
                script: str | None = None, args: tuple[str, ...] = ()) -> dict:
     """A peer script with tune (on the validation split), fit (on all of train) and predict steps.
     `name` names the venv and the files; `script` (default: name) the script under scripts/peers;
@@ -115,7 +115,7 @@ def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_fi
     script = str(PEERS / f"{script or name}.py")
     params = work / f"{name}.params.json"
     recorded = work / f"{name}.tuning_s"
-    if REUSE_TUNING and params.exists() and recorded.exists():  # resume a run stopped after its tuning
+    if a.reuse_tuning and params.exists() and recorded.exists():  # resume a run stopped after its tuning
         tuning_s = float(recorded.read_text())
     else:
         tuning_s, _ = run([python, script, "tune", str(files["fit"]), str(files["val"]), str(params), *args])
@@ -128,22 +128,19 @@ def tuned_peer(work: Path, files: dict, name: str, packages: list[str], model_fi
             "model_mb": size_mb(model), "pred": pred, "settings": json.loads(params.read_text())}
 
 
-REUSE_TUNING = False  # --reuse-tuning: keep a finished tuning step's params and its recorded time
-
-
 def system_fasttext(a, work: Path, files: dict) -> dict:
-    return tuned_peer(work, files, "fasttext_ova", ["fasttext-numpy2", "numpy"], "fasttext.bin")
+    return tuned_peer(a, work, files, "fasttext_ova", ["fasttext-numpy2", "numpy"], "fasttext.bin")
 
 
 def system_libmultilabel(a, work: Path, files: dict) -> dict:
     # libmultilabel 0.10.0's train_thresholding calls np.sum(y, 2) on a sparse matrix, which scipy >= 1.14
     # refuses ("axis out of range"); scipy 1.13 runs it.
-    return tuned_peer(work, files, "libmultilabel_linear", ["libmultilabel", "scipy<1.14"], "libmultilabel.pkl")
+    return tuned_peer(a, work, files, "libmultilabel_linear", ["libmultilabel", "scipy<1.14"], "libmultilabel.pkl")
 
 
 def system_annif(backend: str):
     def fit(a, work: Path, files: dict) -> dict:
-        return tuned_peer(work, files, f"annif_{backend}", ["annif[omikuji,fasttext]==1.4.*"], f"annif_{backend}",
+        return tuned_peer(a, work, files, f"annif_{backend}", ["annif[omikuji,fasttext]==1.4.*"], f"annif_{backend}",
                           script="annif_backend", args=(backend, a.language))
     return fit
 
@@ -175,8 +172,6 @@ def main() -> None:
     ap.add_argument("--reuse-tuning", action="store_true",
                     help="resume: skip a peer's tuning when its params and tuning time are already under --work")
     a = ap.parse_args()
-    global REUSE_TUNING
-    REUSE_TUNING = a.reuse_tuning
     name = a.name or a.train.parent.name
     work = a.work / name
     work.mkdir(parents=True, exist_ok=True)

@@ -63,3 +63,10 @@ def test_pickle_round_trip_keeps_every_code(shape):
     back = pickle.loads(pickle.dumps(compact))
     assert back.codes.shape == compact.codes.shape and back.codes.dtype == np.int8
     assert np.array_equal(back.codes, compact.codes) and np.array_equal(back.scale, compact.scale)
+
+
+def test_models_saved_with_the_plain_code_array_still_load():
+    compact = CompactWeights.from_dense(np.array([[1.0, -0.5], [0.25, 0.0]], dtype=np.float32))
+    old = object.__new__(CompactWeights)
+    old.__setstate__({"codes": compact.codes.copy(), "scale": compact.scale.copy()})  # the state pickle kept before
+    assert np.array_equal(old.codes, compact.codes) and np.array_equal(old.scale, compact.scale)
