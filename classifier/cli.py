@@ -35,6 +35,11 @@ class Language(StrEnum):
     en = "en"
 
 
+class ThresholdRule(StrEnum):
+    micromacro = "micromacro"
+    scutfbr = "scutfbr"
+
+
 class Loss(StrEnum):
     squared_hinge = "squared_hinge"
     ridge = "ridge"
@@ -117,8 +122,11 @@ def train(
     loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM refinement: "
                               "more accurate, slower with many tags)."),
     alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
-    fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="Tags whose held-out F1 stays below this get a "
-                              "conservative threshold."),
+    threshold_rule: ThresholdRule = typer.Option(
+        ThresholdRule.micromacro, help="How each tag's cut is chosen on held-out scores: micromacro (micro-F1 plus "
+        "the tag's share of macro-F1: rare tags are not flooded) or scutfbr (each tag's own best F1, see --fbr)."),
+    fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="With --threshold-rule scutfbr: tags whose held-out F1 "
+                              "stays below this get a conservative threshold."),
     min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
     tag_map: Path | None = typer.Option(None, help="CSV of from,to rows: rename (or, with an empty to, drop) "
                                         "tags before training."),
@@ -141,7 +149,8 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=mapping, test_data=test, progress=reporter, language=language.value,
-                min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, fbr=fbr, min_tags=min_tags)
+                min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, threshold_rule=threshold_rule.value, fbr=fbr,
+                min_tags=min_tags)
 
     result = _run(work)
     for note in result.notes:

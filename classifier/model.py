@@ -30,7 +30,7 @@ from .errors import DataError, NotFittedError
 from .metrics import compute_metrics
 from .parallel import run_threads
 from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for
-from .thresholds import apply_thresholds, tune_thresholds
+from .thresholds import RULES, apply_thresholds, tune_thresholds
 from .weights import CompactWeights
 
 Progress = Callable[[str, int, int], None]
@@ -124,7 +124,9 @@ class TagModel(_Params):
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
-        fbr: a tag whose best held-out F1 is below this falls back to a conservative threshold.
+        threshold_rule: how each tag's cut is chosen on held-out scores: 'micromacro' (micro-F1 plus
+            the tag's share of macro-F1, tags from frequent to rare) or 'scutfbr' (see `thresholds`).
+        fbr: under 'scutfbr', a tag whose best held-out F1 is below this falls back to a conservative cut.
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
         max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
         n_jobs: processes used to vectorise large batches (-1: all cores).
@@ -139,7 +141,7 @@ class TagModel(_Params):
     def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
                  ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
-                 fbr: float = 0.2, min_tags: int = 1, max_dual_samples: int = 40000,
+                 threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, max_dual_samples: int = 40000,
                  n_jobs: int = -1):
         self.language = language
         self.loss = loss
@@ -149,6 +151,7 @@ class TagModel(_Params):
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.min_tag_count = min_tag_count
+        self.threshold_rule = threshold_rule
         self.fbr = fbr
         self.min_tags = min_tags
         self.max_dual_samples = max_dual_samples
@@ -162,6 +165,8 @@ class TagModel(_Params):
             raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if not self.alpha > 0:
             raise DataError(f"alpha must be > 0; got {self.alpha!r}")
+        if self.threshold_rule not in RULES:
+            raise DataError(f"threshold_rule must be one of {', '.join(RULES)}; got {self.threshold_rule!r}")
         if self.min_tag_count < 1:
             raise DataError(f"min_tag_count must be >= 1; got {self.min_tag_count!r}")
         if self.min_tags < 0:
@@ -241,7 +246,7 @@ class TagModel(_Params):
         else:
             A, loo = self._solve_dual(Xs, Y, progress)
         progress("thresholds", 0, len(self.classes_))
-        self.thresholds_ = tune_thresholds(loo, Y, fbr=self.fbr).astype(np.float32)
+        self.thresholds_ = self._tune(loo, Y).astype(np.float32)
         from .calibration import fit_platt
 
         self.calibration_ = fit_platt(loo, Y)
@@ -290,13 +295,16 @@ class TagModel(_Params):
         progress("solving", 3, 3)
         return A, loo
 
+    def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return tune_thresholds(scores, Y, rule=self.threshold_rule, fbr=self.fbr)
+
     def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray) -> dict:
         """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
         fold = np.array([_fold_of(i) for i in range(len(Y))])
         decided = np.zeros(Y.shape, dtype=bool)
         for k in (0, 1):
             tune, test = fold != k, fold == k
-            thr = tune_thresholds(loo[tune], Y[tune], fbr=self.fbr)
+            thr = self._tune(loo[tune], Y[tune])
             decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags)
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
         return {"method": "leave-one-out scores, thresholds tuned on one half, scored on the other",
@@ -317,6 +325,12 @@ class TagModel(_Params):
         state = self.__dict__.copy()
         state.pop("_coef", None)  # derived; the saved model keeps only the one-byte codes
         return state
+
+    # Parameters newer than some saved models, with the value those models were trained with.
+    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({**self._LEGACY_PARAMS, **state})
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):

@@ -109,6 +109,25 @@ def test_squared_hinge_loss_fits_deterministically_and_differs_from_ridge(corpus
     assert "santé" in a.predict_tags([text])[0]
 
 
+def test_threshold_rules_differ_and_scutfbr_is_kept(corpus, model):
+    old = TagModel(min_tag_count=3, threshold_rule="scutfbr").fit(corpus.texts, corpus.tags)
+    assert np.array_equal(old.weights_.codes, model.weights_.codes)  # the rule only moves the cuts
+    assert not np.array_equal(old.thresholds_, model.thresholds_)
+
+
+def test_models_saved_before_a_parameter_existed_load_with_the_value_they_used(model):
+    import pickle
+
+    state = model.__getstate__()
+    for name in TagModel._LEGACY_PARAMS:
+        del state[name]
+    old = object.__new__(TagModel)
+    old.__setstate__(state)
+    assert old.get_params()["threshold_rule"] == "scutfbr" and old.get_params()["loss"] == "ridge"
+    again = pickle.loads(pickle.dumps(model))
+    assert again.get_params() == model.get_params()
+
+
 def test_unfitted_model_and_single_string_are_refused(model):
     with pytest.raises(NotFittedError, match="not trained"):
         TagModel().predict(["x"])
@@ -123,6 +142,8 @@ def test_bad_params_and_labels():
         TagModel(language="de").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="loss must be one of squared_hinge, ridge"):
         TagModel(loss="hinge").fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="threshold_rule must be one of micromacro, scutfbr"):
+        TagModel(threshold_rule="best").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="min_tag_count"):
         TagModel(min_tag_count=5).fit(["aa bb", "cc dd"], [["x"], ["y"]])
     with pytest.raises(DataError, match="2 texts but y has 1"):
