@@ -5,11 +5,11 @@ K = X Xᵀ + 1 (the +1 is the intercept) and G = K + αI, the weights of every t
 Cholesky factorisation of G, and the exact leave-one-out score of every training article for every
 tag comes from the diagonal of G⁻¹ at no extra cost (Y - G⁻¹Y / diag(G⁻¹)). Those held-out scores
 choose the per-tag thresholds and fit the calibration, so no k-fold refitting is needed. With
-loss='squared_hinge' each tag is then refined to the L2-SVM loss, which stops well-classified
-articles from bending the weights (`squared_hinge`: a few active-set Newton steps per tag, with its
-own leave-one-out scores). The dual weights give the primal weights W = Xᵀ A, which the model
-keeps one byte per weight (`weights.CompactWeights`): decoded in full for a batch, row by row for a
-few texts.
+loss='squared_hinge' each tag is fitted to the L2-SVM loss instead, which stops well-classified
+articles from bending the weights (`squared_hinge`: LIBLINEAR's start, then a few active-set Newton
+steps per tag to the exact minimum, with its own leave-one-out scores). The dual weights give the
+primal weights W = Xᵀ A, which the model keeps one byte per weight (`weights.CompactWeights`):
+decoded in full for a batch, row by row for a few texts.
 """
 
 from __future__ import annotations
@@ -62,16 +62,17 @@ def _fold_of(article_index: int, n_folds: int = 2) -> int:
     return zlib.crc32(str(article_index).encode()) % n_folds
 
 
-def _primal_weights(X: sparse.csr_matrix, A: np.ndarray, n_threads: int) -> np.ndarray:
-    """Xᵀ A, split by feature rows across threads (scipy's sparse product releases the GIL in part)."""
+def _primal_weights(X: sparse.csr_matrix, A: np.ndarray, n_threads: int, block: int = 4096) -> np.ndarray:
+    """Xᵀ A by blocks of feature rows (so no temporary is the size of the result), shared among
+    threads (scipy's sparse product releases the GIL in part)."""
     XT = X.T.tocsr()
+    A = np.asarray(A, dtype=np.float32)
     W = np.empty((XT.shape[0], A.shape[1]), dtype=np.float32)
-    bounds = np.linspace(0, XT.shape[0], max(1, n_threads) + 1).astype(int)
 
-    def part(i: int) -> None:
-        W[bounds[i]:bounds[i + 1]] = XT[bounds[i]:bounds[i + 1]] @ A
+    def part(lo: int) -> None:
+        W[lo:lo + block] = XT[lo:lo + block] @ A
 
-    run_threads(part, range(len(bounds) - 1), n_threads)
+    run_threads(part, range(0, XT.shape[0], block), n_threads)
     return W
 
 
@@ -238,11 +239,10 @@ class TagModel(_Params):
         progress("vectorising", len(texts), len(texts))
 
         if self.loss == "squared_hinge":
-            from .squared_hinge import refine
+            from . import squared_hinge
 
-            A, _ = self._solve_dual(Xs, Y, progress, leave_one_out=False)  # the ridge start
-            A, loo, _ = refine(Xs, Y, A, self.alpha, n_jobs=self._n_jobs(),
-                               progress=lambda done, total: progress("squared hinge", done, total))
+            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self._n_jobs(),
+                                          progress=lambda done, total: progress("squared hinge", done, total))
         else:
             A, loo = self._solve_dual(Xs, Y, progress)
         progress("thresholds", 0, len(self.classes_))
@@ -262,9 +262,9 @@ class TagModel(_Params):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def _solve_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, progress: Progress,
-                    leave_one_out: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Dual ridge for every tag at once: returns dual weights A and (if asked) leave-one-out scores."""
+    def _solve_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray,
+                    progress: Progress) -> tuple[np.ndarray, np.ndarray]:
+        """Dual ridge for every tag at once: returns dual weights A and leave-one-out scores."""
         import scipy.linalg as sla
 
         n = Xs.shape[0]
@@ -282,10 +282,6 @@ class TagModel(_Params):
         if info != 0:
             raise DataError(f"the kernel matrix is not positive definite (LAPACK info {info}); raise alpha")
         progress("solving", 1, 3)
-        if not leave_one_out:
-            A, info = sla.lapack.spotrs(factor, Y, lower=0)
-            progress("solving", 3, 3)
-            return A, None
         inverse, info = sla.lapack.spotri(factor, lower=0, overwrite_c=1)  # upper triangle of G⁻¹
         del factor, G
         progress("solving", 2, 3)

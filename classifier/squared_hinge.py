@@ -1,4 +1,4 @@
-"""Squared-hinge (L2-SVM) refinement of the one-vs-rest ridge solution, tag by tag.
+"""Squared-hinge (L2-SVM) one-vs-rest weights with exact leave-one-out scores, tag by tag.
 
 Ridge pulls every article's score towards its 0/1 target, so articles already well beyond the
 margin (a positive scoring 1.4, a negative scoring -0.3) still bend the weights. The squared hinge
@@ -6,13 +6,16 @@ ignores them: for each tag it minimises α‖w‖² + Σ max(0, 1 - f)² over po
 over negatives, the loss LIBLINEAR's default solver and LibMultiLabel use.
 
 Its minimum is a ridge fit on the *active set* S (the articles inside their margin), so active-set
-Newton (Keerthi & DeCoste 2005) finds it exactly in a few steps: start from the ridge scores, fit
-ridge on the current S (conjugate gradients over the sparse rows, warm-started), line-search,
-repeat until S stops changing (checked by a tight solve); then one |S|×|S| Cholesky gives the
-exact fit on S. That factorisation gives leave-one-out scores: exact for articles outside S (dropping them
-changes nothing), the ridge formula y - a / diag((K_SS + αI)⁻¹) on S (with S held fixed).
-On Reuters (90 tags) this adds about 7 s to training (two processes); on OrangeSum (561 tags)
-about 2 minutes.
+Newton (Keerthi & DeCoste 2005) finds it exactly in a few steps. The start is LIBLINEAR's dual
+coordinate descent (scikit-learn's LinearSVC, loose tolerance) on the same data: its active set is
+nearly the final one, so 2-5 Newton steps remain. Each step fits ridge on the current S (conjugate
+gradients over the sparse rows, warm-started), line-searches, and repeats until S stops changing
+(checked by a tight solve); then one |S|×|S| Cholesky gives the exact fit on S. That
+factorisation gives leave-one-out scores: exact for articles outside S (dropping them changes
+nothing), the ridge formula y - a / diag((K_SS + αI)⁻¹) on S (with S held fixed).
+
+OrangeSum (561 tags): the ridge start needed 8-11 Newton steps per tag, this one 3-5; the squared
+hinge's share of training fell from about 150 s to about 85 s (two processes).
 """
 
 from __future__ import annotations
@@ -61,11 +64,11 @@ def _conjugate_gradient(XS: sparse.csr_matrix, alpha: float, b: np.ndarray, x: n
 
 
 def _exact(X: sparse.csr_matrix, S: np.ndarray, y: np.ndarray, alpha: float):
-    """Ridge on the active set by Cholesky of K_SS + αI: dual weights (n), in-sample scores and
-    diag((K_SS + αI)⁻¹). K_SS comes from the sparse rows (no dense n×n kernel is kept, so training
-    memory stays that of the ridge solve)."""
+    """Ridge on the active set by Cholesky of K_SS + 1 + αI: dual weights (n), in-sample scores and
+    diag((K_SS + 1 + αI)⁻¹) (row norms of the inverse factor: no full inverse is formed). K_SS
+    comes from the sparse rows: no dense n×n kernel is kept, so memory stays that of the rows."""
     XS = X[S]
-    G = np.asfortranarray((XS @ XS.T).toarray(), dtype=np.float32)
+    G = (XS @ XS.T).toarray().T  # symmetric: the transpose is the Fortran-ordered view LAPACK wants
     G += np.float32(1.0)
     G[np.diag_indices(len(S))] += np.float32(alpha)
     U, info = sla.lapack.spotrf(G, lower=0, overwrite_a=1)
@@ -74,20 +77,43 @@ def _exact(X: sparse.csr_matrix, S: np.ndarray, y: np.ndarray, alpha: float):
     a = np.zeros(X.shape[0])
     a[S] = sla.cho_solve((U, False), y[S], check_finite=False)
     f = X @ (XS.T @ a[S]) + a[S].sum()
-    inverse, _ = sla.lapack.spotri(U, lower=0, overwrite_c=1)
-    return a, f, np.diag(inverse).astype(np.float64)
+    U_inv, _ = sla.lapack.strtri(U, lower=0, overwrite_c=1)
+    return a, f, np.einsum("ij,ij->i", U_inv, U_inv, dtype=np.float64)
 
 
-def refine_tag(X: sparse.csr_matrix, positive: np.ndarray, a: np.ndarray, f: np.ndarray, alpha: float,
-               max_steps: int = 30, tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """One tag: from dual weights `a` with in-sample scores `f` (= K a), return the squared-hinge
-    dual weights, leave-one-out scores, Newton steps taken and the final active-set size.
+def start_set(X64: sparse.csr_matrix, positive: np.ndarray, alpha: float) -> np.ndarray:
+    """A near-final active set from LIBLINEAR's dual coordinate descent (X64: X as float64).
+
+    LIBLINEAR minimises ½‖v‖² + C Σ max(0, 1 - ±g)² with the bias a feature of value 1. With
+    g = 2f - 1 and C = 1/(2α) that is this module's problem up to where the bias is pulled (towards
+    f = 0.5 instead of 0), close enough for a start; Newton then finds the exact minimum."""
+    if positive.all() or not positive.any():
+        return np.arange(X64.shape[0])
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a loose start is all that is asked
+        svm = LinearSVC(C=1 / (2 * alpha), tol=1e-2, dual=True, random_state=0).fit(X64, positive)
+    return _active((svm.decision_function(X64) + 1) / 2, positive)
+
+
+def solve_tag(X: sparse.csr_matrix, positive: np.ndarray, alpha: float, start: np.ndarray,
+              max_steps: int = 30, tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """One tag: from the active set `start`, return the squared-hinge dual weights, leave-one-out
+    scores, Newton steps taken and the final active-set size.
 
     Newton steps solve the active-set ridge by warm-started conjugate gradients (to relative
     residual `tol`); once the active set is stable, a tight solve confirms it (or the steps go on
     from there), and one Cholesky gives the exact weights and the leave-one-out diagonal."""
-    a, f = a.astype(np.float64), f.astype(np.float64)
     y = positive.astype(np.float64)
+    a = np.zeros(X.shape[0])
+    S = np.asarray(start)
+    XS = X[S]
+    a[S] = _conjugate_gradient(XS, alpha, y[S], a[S], tol)
+    f = X @ (XS.T @ a[S]) + a[S].sum()
     S = _active(f, positive)
     steps = 0
     while steps < max_steps:
@@ -120,15 +146,15 @@ def refine_tag(X: sparse.csr_matrix, positive: np.ndarray, a: np.ndarray, f: np.
     return a, loo, steps, len(S)
 
 
-def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, n_jobs: int = 1,
-           max_steps: int = 30, tol: float = 1e-3,
-           progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """All tags: ridge dual weights `A` (n × tags, solved with the same α) to squared-hinge dual
-    weights and leave-one-out scores; `info` has Newton steps and active-set sizes per tag.
+def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, max_steps: int = 30,
+        tol: float = 1e-3, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """All tags of 0/1 matrix `Y`: squared-hinge dual weights (n × tags, w = Xᵀa, intercept Σa) and
+    leave-one-out scores; `info` has Newton steps and active-set sizes per tag.
 
     The per-tag work is mostly Python-level, so tags are dealt among `n_jobs` processes (forked:
-    they inherit X, Y and A). Progress counts this process's share, scaled to all tags."""
-    F = Y - alpha * A  # in-sample ridge scores, since (K + αI) A = Y
+    they share X and Y). Progress counts this process's share, scaled to all tags."""
+    X = sparse.csr_matrix(X, dtype=np.float32)
+    X64 = X.astype(np.float64)  # LIBLINEAR's input type, converted once rather than per tag
     n_tags = Y.shape[1]
     # Largest first, dealt in turn: each process gets a similar mix of expensive and cheap tags.
     order = np.argsort(-Y.sum(axis=0), kind="stable")
@@ -139,17 +165,20 @@ def refine(X: sparse.csr_matrix, Y: np.ndarray, A: np.ndarray, alpha: float, *, 
         loo_part = np.empty_like(A_part)
         steps, active = [], []
         for i, j in enumerate(tags):
-            A_part[:, i], loo_part[:, i], s, a = refine_tag(X, Y[:, j] > 0, A[:, j], F[:, j], alpha, max_steps, tol)
+            positive = Y[:, j] > 0
+            A_part[:, i], loo_part[:, i], s, a = solve_tag(X, positive, alpha, start_set(X64, positive, alpha),
+                                                           max_steps, tol)
             steps.append(s)
             active.append(a)
             if progress and tags is groups[0]:
                 progress(min(n_tags, (i + 1) * len(groups)), n_tags)
         return tags, A_part, loo_part, steps, active
 
-    A_out = np.empty(A.shape, dtype=np.float32)
-    loo = np.empty(A.shape, dtype=np.float32)
+    A_out = np.empty(Y.shape, dtype=np.float32)
+    loo = np.empty(Y.shape, dtype=np.float32)
     steps = np.zeros(n_tags, dtype=int)
     active = np.zeros(n_tags, dtype=int)
+    from sklearn.svm import LinearSVC  # noqa: F401  (imported once here, not in every forked process)
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread per process: the processes already share the cores (BLAS threads spin-waiting

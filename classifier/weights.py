@@ -36,7 +36,9 @@ class CompactWeights:
         W = np.asarray(W, dtype=np.float32)
         if W.ndim != 2:
             raise ValueError(f"weights must be 2-D (features × tags); got shape {W.shape}")
-        scale = np.abs(W).max(axis=0) if W.shape[0] else np.zeros(W.shape[1], dtype=np.float32)
+        scale = np.zeros(W.shape[1], dtype=np.float32)
+        for lo in range(0, W.shape[0], _BLOCK):  # in blocks: no temporary the size of W
+            np.maximum(scale, np.abs(W[lo:lo + _BLOCK]).max(axis=0), out=scale)
         safe = np.where(scale > 0, scale, 1.0).astype(np.float64)
         codes = np.empty(W.shape, dtype=np.int8)
         for lo in range(0, W.shape[0], _BLOCK):  # in blocks: float64 temporaries stay small

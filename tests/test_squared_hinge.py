@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import optimize, sparse
 
-from classifier.squared_hinge import refine, refine_tag
+from classifier.squared_hinge import fit, solve_tag, start_set
 
 ALPHA = 0.3
 
@@ -34,7 +34,7 @@ def _objective(wb: np.ndarray, X, y: np.ndarray, alpha: float) -> tuple[float, n
 def test_refine_reaches_the_squared_hinge_minimum(seed):
     X, Y = _problem(seed)
     A = _ridge(X, Y)
-    A2, _, info = refine(X, Y, A, ALPHA, n_jobs=2)
+    A2, _, info = fit(X, Y, ALPHA, n_jobs=2)
     Xd = X.toarray().astype(np.float64)
     for j in range(Y.shape[1]):
         ours = np.append(Xd.T @ A2[:, j], A2[:, j].sum())
@@ -44,23 +44,21 @@ def test_refine_reaches_the_squared_hinge_minimum(seed):
         assert ours_value <= best.fun + 1e-4
         assert np.abs(ours_grad).max() < 1e-3
         ridge = np.append(Xd.T @ A[:, j], A[:, j].sum())
-        assert _objective(ridge, Xd, Y[:, j], ALPHA)[0] > ours_value  # the refinement changed something
+        assert _objective(ridge, Xd, Y[:, j], ALPHA)[0] > ours_value  # not the ridge solution
     assert all(1 <= s <= 30 for s in info["iterations"])
 
 
 def test_leave_one_out_scores_match_explicit_refits():
     X, Y = _problem(3, n=40)
     y = Y[:, 0] > 0
-    a0 = _ridge(X, Y[:, :1])[:, 0]
-    a, loo, _, _ = refine_tag(X, y, a0, (Y[:, 0] - ALPHA * a0), ALPHA)
+    a, loo, _, _ = solve_tag(X, y, ALPHA, np.arange(X.shape[0]))
     f = X @ (X.T @ a) + a.sum()
     active = np.where(y, f < 1, f > 0)
     exact = 0
     for i in range(X.shape[0]):
         keep = np.arange(X.shape[0]) != i
         Xi, yi = X[keep], Y[keep][:, :1]
-        ai = _ridge(Xi, yi)[:, 0]
-        ai, _, _, _ = refine_tag(Xi, yi[:, 0] > 0, ai, yi[:, 0] - ALPHA * ai, ALPHA)
+        ai, _, _, _ = solve_tag(Xi, yi[:, 0] > 0, ALPHA, np.arange(Xi.shape[0]))
         held_out = float((X[i] @ (Xi.T @ ai))[0] + ai.sum())
         fi = Xi @ (Xi.T @ ai) + ai.sum()
         if not active[i]:  # dropping an article outside the margin changes nothing
@@ -75,7 +73,32 @@ def test_leave_one_out_scores_match_explicit_refits():
 def test_refine_in_two_processes_matches_one():
     X, Y = _problem(5, n=80)
     Y = np.hstack([Y, Y[:, ::-1], 1 - Y])  # six tags, so both processes get work
-    A = _ridge(X, Y)
-    one, loo_one, info_one = refine(X, Y, A, ALPHA, n_jobs=1)
-    two, loo_two, info_two = refine(X, Y, A, ALPHA, n_jobs=2)
+    one, loo_one, info_one = fit(X, Y, ALPHA, n_jobs=1)
+    two, loo_two, info_two = fit(X, Y, ALPHA, n_jobs=2)
     assert np.array_equal(one, two) and np.array_equal(loo_one, loo_two) and info_one == info_two
+
+
+@pytest.mark.parametrize("start", ["liblinear", "everything", "positives only"])
+def test_any_start_reaches_the_same_minimum(start):
+    X, Y = _problem(7)
+    y = Y[:, 0] > 0
+    S0 = {"liblinear": start_set(X.astype(np.float64), y, ALPHA), "everything": np.arange(X.shape[0]),
+          "positives only": np.flatnonzero(y)}[start]
+    a, _, _, _ = solve_tag(X, y, ALPHA, S0)
+    reference, _, _, _ = solve_tag(X, y, ALPHA, np.arange(X.shape[0]))
+    assert np.allclose(a, reference, atol=1e-5)
+
+
+def test_liblinear_start_is_close_to_the_final_active_set():
+    X, Y = _problem(8, n=120)
+    y = Y[:, 0] > 0
+    S0 = start_set(X.astype(np.float64), y, ALPHA)
+    a, _, steps, size = solve_tag(X, y, ALPHA, S0)
+    f = X @ (X.T @ a) + a.sum()
+    final = np.flatnonzero(np.where(y, f < 1, f > 0))
+    assert len(np.setxor1d(S0, final)) <= max(3, len(final) // 5)
+
+
+def test_a_tag_on_every_article_needs_no_liblinear_start():
+    X, _ = _problem(9, n=30)
+    assert np.array_equal(start_set(X.astype(np.float64), np.ones(30, bool), ALPHA), np.arange(30))
