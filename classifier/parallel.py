@@ -43,14 +43,18 @@ def fork_available() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any]) -> list[Any]:
+def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, here: bool = True) -> list[Any]:
     """`[fn(chunk) for chunk in chunks]`, the first chunk in this process and each other one in a
     forked process. Workers inherit `fn`, whatever it refers to and the chunks instead of receiving
-    them pickled; only results come back. Without fork (or with one chunk) all run here."""
-    if len(chunks) <= 1 or not fork_available():
+    them pickled; only results come back. Without fork (or with one chunk) all run here.
+
+    `here=False` sends every chunk to a worker (when fork is available), so that what `fn` imports
+    or leaves allocated goes away with the workers instead of staying in this process."""
+    if not fork_available() or (here and len(chunks) <= 1):
         return [fn(chunk) for chunk in chunks]
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(fn, chunks)) as pool:
-        futures = [pool.submit(_run_worker, k) for k in range(1, len(chunks))]
-        first = fn(chunks[0])  # this process takes its share meanwhile
-        return [first] + [f.result() for f in futures]
+    first = 1 if here else 0
+    with ProcessPoolExecutor(max(1, len(chunks) - first), mp_context=mp.get_context("fork"),
+                             initializer=_init_worker, initargs=(fn, chunks)) as pool:
+        futures = [pool.submit(_run_worker, k) for k in range(first, len(chunks))]
+        mine = [fn(chunks[0])] if here else []  # this process takes its share meanwhile
+        return mine + [f.result() for f in futures]

@@ -160,14 +160,15 @@ def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, m
     order = np.argsort(-Y.sum(axis=0), kind="stable")
     groups = [order[k::n_jobs] for k in range(max(1, min(n_jobs, n_tags)))]
 
+    def starts(tags: np.ndarray) -> list[np.ndarray]:
+        return [start_set(X64, Y[:, j] > 0, alpha) for j in tags]
+
     def solve(tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int]]:
         A_part = np.empty((Y.shape[0], len(tags)), dtype=np.float32)
         loo_part = np.empty_like(A_part)
         steps, active = [], []
         for i, j in enumerate(tags):
-            positive = Y[:, j] > 0
-            A_part[:, i], loo_part[:, i], s, a = solve_tag(X, positive, alpha, start_set(X64, positive, alpha),
-                                                           max_steps, tol)
+            A_part[:, i], loo_part[:, i], s, a = solve_tag(X, Y[:, j] > 0, alpha, start[j], max_steps, tol)
             steps.append(s)
             active.append(a)
             if progress and tags is groups[0]:
@@ -178,9 +179,13 @@ def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, m
     loo = np.empty(Y.shape, dtype=np.float32)
     steps = np.zeros(n_tags, dtype=int)
     active = np.zeros(n_tags, dtype=int)
-    from sklearn.svm import LinearSVC  # noqa: F401  (imported once here, not in every forked process)
     from threadpoolctl import threadpool_limits
 
+    # Start sets in worker processes only: scikit-learn's import (about 130 MB) and LIBLINEAR's copy
+    # of the data leave with them, so this process's peak memory stays that of the Newton steps.
+    start: dict[int, np.ndarray] = {}
+    for tags, sets in zip(groups, map_chunks(starts, groups, here=False)):
+        start.update(zip(tags.tolist(), sets))
     # One BLAS thread per process: the processes already share the cores (BLAS threads spin-waiting
     # beside another process made the refinement 8x slower), and results then do not depend on
     # how many processes ran.

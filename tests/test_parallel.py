@@ -46,3 +46,15 @@ def test_map_chunks_keeps_order_and_forks_for_the_others():
     assert [r[0] for r in results] == [[1, 4], [9], [16, 25, 36]]
     assert results[0][1] == os.getpid() and all(r[1] != os.getpid() for r in results[1:])
     assert map_chunks(_square_chunk, [[7]])[0] == ([49], os.getpid())
+
+
+def test_map_chunks_can_keep_every_chunk_out_of_this_process():
+    import os
+
+    from classifier.parallel import fork_available, map_chunks
+
+    pids = map_chunks(lambda chunk: (chunk, os.getpid()), [1, 2, 3], here=False)
+    assert [c for c, _ in pids] == [1, 2, 3]
+    if fork_available():
+        assert os.getpid() not in {p for _, p in pids}
+    assert map_chunks(lambda chunk: chunk * 2, [5], here=False) == [10]
