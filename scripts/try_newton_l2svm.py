@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Experiment: squared-hinge (L2-SVM) tags by active-set Newton from the ridge solution, with
-leave-one-out scores from the final active set.
+"""Experiment: the squared-hinge (L2-SVM) tags of `classifier.squared_hinge` against the ridge ones
+on the benchmark's fit/val files, with leave-one-out scores from the final active set.
 
 usage: [MIN_DF=2] [MAX_DF=0.5] python scripts/try_newton_l2svm.py WORK_DIR LANG MIN_TAG_COUNT
        [ALPHA [THREADS [MAX_STEPS [CG_TOL]]]]
 
 WORK_DIR holds the benchmark's fit.jsonl / val.jsonl. Prints validation micro/macro-F1 of the ridge
 model and of the squared-hinge refinement (both with thresholds from their own leave-one-out scores),
-the leave-one-out estimate of each (the squared hinge at fbr 0.1-0.4), and the time and
-active-set sizes of the refinement.
+the leave-one-out estimate of each (the squared hinge under both threshold rules), and the time
+and active-set sizes of the squared hinge.
 """
 
 import os
@@ -23,11 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 
 from common import read, text  # noqa: E402
 
-from classifier import TagModel  # noqa: E402
+from classifier import TagModel, squared_hinge  # noqa: E402
 from classifier import features as F  # noqa: E402
 from classifier.metrics import compute_metrics  # noqa: E402
-from classifier.squared_hinge import refine  # noqa: E402
-from classifier.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
+from classifier.thresholds import apply_thresholds  # noqa: E402
 
 
 def main() -> None:
@@ -62,7 +61,7 @@ def main() -> None:
     print(f"ridge solve {time.perf_counter() - start:.1f} s", flush=True)
 
     def report(name, W, b, held_out):
-        thr = tune_thresholds(held_out, Y, fbr=model.fbr)
+        thr = model._tune(held_out, Y)
         scores = np.asarray(XV @ W) + b
         m = compute_metrics(gold, apply_thresholds(scores, thr, min_tags=1), names=["micro_f1", "macro_f1"])
         est = model._cross_fit_validation(held_out, Y)
@@ -76,16 +75,16 @@ def main() -> None:
             print(f"  {done}/{total} tags {time.perf_counter() - start:.0f} s", flush=True)
 
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-    A2, loo2, info = refine(X, Y, A, alpha, n_jobs=threads, progress=tick,
-                            max_steps=int(sys.argv[6]) if len(sys.argv) > 6 else 30,
-                            tol=float(sys.argv[7]) if len(sys.argv) > 7 else 1e-3)
+    A2, loo2, info = squared_hinge.fit(X, Y, alpha, n_jobs=threads, progress=tick,
+                                       max_steps=int(sys.argv[6]) if len(sys.argv) > 6 else 30,
+                                       tol=float(sys.argv[7]) if len(sys.argv) > 7 else 1e-3)
     took = time.perf_counter() - start
     sizes = np.array(info["active"])
     print(f"newton {took:.1f} s; iterations max {max(info['iterations'])} mean {np.mean(info['iterations']):.1f}; "
           f"active set median {np.median(sizes):.0f} max {sizes.max()} sum {sizes.sum()}", flush=True)
-    for fbr in (0.1, 0.2, 0.3, 0.4):
-        model.fbr = fbr
-        report(f"squared hinge, fbr {fbr}", X.T @ A2, A2.sum(axis=0), loo2)
+    for rule in ("micromacro", "scutfbr"):
+        model.threshold_rule = rule
+        report(f"squared hinge, {rule} thresholds", X.T @ A2, A2.sum(axis=0), loo2)
 
 
 if __name__ == "__main__":
