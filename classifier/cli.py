@@ -63,8 +63,9 @@ class _Reporter:
     """Progress on stderr (rich), one bar per stage; silent with quiet=True."""
 
     LABELS = {"reading": "Reading articles", "vectorising": "Vectorising", "kernel": "Article similarities",
-              "solving": "Fitting all tags", "thresholds": "Tuning thresholds", "saving": "Saving model",
-              "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
+              "solving": "Fitting all tags", "start sets": "Squared hinge: LIBLINEAR starts",
+              "squared hinge": "Squared hinge: Newton steps", "thresholds": "Tuning thresholds", "weights": "Weights",
+              "saving": "Saving model", "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
               "learning curve": "Learning curve", "cross-validation": "Cross-validation",
               "leakage check": "Checking test overlap", "duplicates": "Finding duplicates"}
 

@@ -241,8 +241,7 @@ class TagModel(_Params):
         if self.loss == "squared_hinge":
             from . import squared_hinge
 
-            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self._n_jobs(),
-                                          progress=lambda done, total: progress("squared hinge", done, total))
+            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self._n_jobs(), progress=progress)
         else:
             A, loo = self._solve_dual(Xs, Y, progress)
         progress("thresholds", 0, len(self.classes_))

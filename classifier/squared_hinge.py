@@ -147,12 +147,14 @@ def solve_tag(X: sparse.csr_matrix, positive: np.ndarray, alpha: float, start: n
 
 
 def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, max_steps: int = 30,
-        tol: float = 1e-3, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+        tol: float = 1e-3,
+        progress: Callable[[str, int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """All tags of 0/1 matrix `Y`: squared-hinge dual weights (n × tags, w = Xᵀa, intercept Σa) and
     leave-one-out scores; `info` has Newton steps and active-set sizes per tag.
 
     The per-tag work is mostly Python-level, so tags are dealt among `n_jobs` processes (forked:
-    they share X and Y). Progress counts this process's share, scaled to all tags."""
+    they share X and Y). `progress(stage, done, total)` reports the stages "start sets" (done once
+    the workers finish) and "squared hinge" (this process's share, scaled to all tags)."""
     X = sparse.csr_matrix(X, dtype=np.float32)
     X64 = X.astype(np.float64)  # LIBLINEAR's input type, converted once rather than per tag
     n_tags = Y.shape[1]
@@ -172,7 +174,7 @@ def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, m
             steps.append(s)
             active.append(a)
             if progress and tags is groups[0]:
-                progress(min(n_tags, (i + 1) * len(groups)), n_tags)
+                progress("squared hinge", min(n_tags, (i + 1) * len(groups)), n_tags)
         return tags, A_part, loo_part, steps, active
 
     A_out = np.empty(Y.shape, dtype=np.float32)
@@ -184,8 +186,12 @@ def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, m
     # Start sets in worker processes only: scikit-learn's import (about 130 MB) and LIBLINEAR's copy
     # of the data leave with them, so this process's peak memory stays that of the Newton steps.
     start: dict[int, np.ndarray] = {}
+    if progress:
+        progress("start sets", 0, n_tags)
     for tags, sets in zip(groups, map_chunks(starts, groups, here=False)):
         start.update(zip(tags.tolist(), sets))
+    if progress:
+        progress("start sets", n_tags, n_tags)
     # One BLAS thread per process: the processes already share the cores (BLAS threads spin-waiting
     # beside another process made the refinement 8x slower), and results then do not depend on
     # how many processes ran.
@@ -194,5 +200,5 @@ def fit(X: sparse.csr_matrix, Y: np.ndarray, alpha: float, *, n_jobs: int = 1, m
     for tags, A_part, loo_part, s, a in parts:
         A_out[:, tags], loo[:, tags], steps[tags], active[tags] = A_part, loo_part, s, a
     if progress:
-        progress(n_tags, n_tags)
+        progress("squared hinge", n_tags, n_tags)
     return A_out, loo, {"iterations": steps.tolist(), "active": active.tolist()}

@@ -70,7 +70,7 @@ def main() -> None:
 
     report("ridge", X.T @ A, A.sum(axis=0), loo)
     start = time.perf_counter()
-    def tick(done, total):
+    def tick(stage, done, total):
         if done % 50 == 0:
             print(f"  {done}/{total} tags {time.perf_counter() - start:.0f} s", flush=True)
 

@@ -74,8 +74,10 @@ def test_refine_in_two_processes_matches_one():
     X, Y = _problem(5, n=80)
     Y = np.hstack([Y, Y[:, ::-1], 1 - Y])  # six tags, so both processes get work
     one, loo_one, info_one = fit(X, Y, ALPHA, n_jobs=1)
-    two, loo_two, info_two = fit(X, Y, ALPHA, n_jobs=2)
+    seen = []
+    two, loo_two, info_two = fit(X, Y, ALPHA, n_jobs=2, progress=lambda *event: seen.append(event))
     assert np.array_equal(one, two) and np.array_equal(loo_one, loo_two) and info_one == info_two
+    assert seen[0] == ("start sets", 0, 6) and ("start sets", 6, 6) in seen and seen[-1] == ("squared hinge", 6, 6)
 
 
 @pytest.mark.parametrize("start", ["liblinear", "everything", "positives only"])
