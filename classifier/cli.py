@@ -120,8 +120,8 @@ def train(
     tag_sep: str | None = typer.Option(None, help="Tag separator in string tag fields (default: guess | ; ,)."),
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
     min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
-    loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM refinement: "
-                              "more accurate, slower with many tags)."),
+    loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM: more "
+                              "accurate on Reuters, slower with hundreds of tags)."),
     alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
     threshold_rule: ThresholdRule = typer.Option(
         ThresholdRule.micromacro, help="How each tag's cut is chosen on held-out scores: micromacro (micro-F1 plus "

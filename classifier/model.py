@@ -120,8 +120,8 @@ class TagModel(_Params):
 
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
         language: 'fr' (French normalisation: apostrophes, elisions, French stop words) or 'en'.
-        loss: 'ridge' (least squares) or 'squared_hinge' (L2-SVM, refined tag by tag from the ridge
-            solution by active-set Newton, see `squared_hinge`: more accurate, slower with many tags).
+        loss: 'ridge' (least squares, all tags in one solve) or 'squared_hinge' (L2-SVM, tag by tag:
+            LIBLINEAR's start, then exact active-set Newton, see `squared_hinge`).
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
@@ -130,7 +130,8 @@ class TagModel(_Params):
         fbr: under 'scutfbr', a tag whose best held-out F1 is below this falls back to a conservative cut.
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
         max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
-        n_jobs: processes used to vectorise large batches (-1: all cores).
+        n_jobs: processes (and threads) used to vectorise large batches and to fit the squared hinge's
+            tags (-1: all cores).
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `weights_` (the compact
     form of `coef_`, features × tags, decoded on first use), `intercept_`, `thresholds_` (raw-score

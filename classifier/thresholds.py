@@ -52,7 +52,7 @@ def _cut(ranked: np.ndarray, k: np.ndarray) -> np.ndarray:
     n = ranked.shape[1]
     rows = np.arange(len(ranked))
     top = ranked[:, 0].astype(np.float64)
-    above = np.nextafter(top, np.inf) + 1e-6 * np.maximum(1.0, np.abs(top))
+    above = top + 1e-6 * np.maximum(1.0, np.abs(top))  # above every held-out score, even in float32
     last_kept = ranked[rows, np.clip(k - 1, 0, n - 1)].astype(np.float64)
     first_cut = ranked[rows, np.clip(k, 0, n - 1)].astype(np.float64)
     between = np.where(k < n, (last_kept + first_cut) / 2, last_kept - 1.0)
