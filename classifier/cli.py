@@ -30,6 +30,8 @@ class Format(StrEnum):
     jsonl = "jsonl"
 
 
+# Language, ThresholdRule and Loss repeat text.LANGUAGES, thresholds.RULES and model.LOSSES so that
+# `--help` and start-up need not import NumPy and the model; tests/test_cli.py keeps them the same.
 class Language(StrEnum):
     fr = "fr"
     en = "en"

@@ -39,6 +39,18 @@ def test_train_with_squared_hinge_loss(mini_path, tmp_path):
     assert bad.exit_code != 0 and "hinge" in bad.output
 
 
+def test_cli_choices_match_the_model():
+    """The CLI spells its choices out so that start-up need not import the model; keep them in step."""
+    from classifier.cli import Language, Loss, ThresholdRule
+    from classifier.model import LOSSES
+    from classifier.text import LANGUAGES
+    from classifier.thresholds import RULES
+
+    assert {m.value for m in Loss} == set(LOSSES)
+    assert {m.value for m in ThresholdRule} == set(RULES)
+    assert {m.value for m in Language} == set(LANGUAGES)
+
+
 def test_train_table_summary(mini_path, tmp_path):
     r = run("train", str(mini_path), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet")
     assert r.exit_code == 0, r.output
