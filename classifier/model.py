@@ -29,8 +29,8 @@ from .calibration import apply_platt
 from .errors import DataError, NotFittedError
 from .metrics import compute_metrics
 from .parallel import run_threads
-from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for
-from .thresholds import RULES, apply_thresholds, tune_thresholds
+from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for, weight_title
+from .thresholds import RULES, apply_thresholds, share_of_best, tune_thresholds
 from .weights import CompactWeights
 
 Progress = Callable[[str, int, int], None]
@@ -129,6 +129,10 @@ class TagModel(_Params):
             the tag's share of macro-F1, tags from frequent to rare) or 'scutfbr' (see `thresholds`).
         fbr: under 'scutfbr', a tag whose best held-out F1 is below this falls back to a conservative cut.
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
+        min_share: a tag is dropped from an article when its calibrated score is below this share of
+            the article's best tag's (0 turns the rule off).
+        title_weight: the first line of each text (its title: `load_articles` joins title and body
+            with a line break) counts this many times in the features.
         max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
         n_jobs: processes (and threads) used to vectorise large batches and to fit the squared hinge's
             tags (-1: all cores).
@@ -143,8 +147,8 @@ class TagModel(_Params):
     def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
                  ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
-                 threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, max_dual_samples: int = 40000,
-                 n_jobs: int = -1):
+                 threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.0,
+                 title_weight: int = 1, max_dual_samples: int = 40000, n_jobs: int = -1):
         self.language = language
         self.loss = loss
         self.alpha = alpha
@@ -156,6 +160,8 @@ class TagModel(_Params):
         self.threshold_rule = threshold_rule
         self.fbr = fbr
         self.min_tags = min_tags
+        self.min_share = min_share
+        self.title_weight = title_weight
         self.max_dual_samples = max_dual_samples
         self.n_jobs = n_jobs
 
@@ -173,11 +179,20 @@ class TagModel(_Params):
             raise DataError(f"min_tag_count must be >= 1; got {self.min_tag_count!r}")
         if self.min_tags < 0:
             raise DataError(f"min_tags must be >= 0; got {self.min_tags!r}")
+        if not 0 <= self.min_share < 1:
+            raise DataError(f"min_share must be in [0, 1); got {self.min_share!r}")
+        if not (isinstance(self.title_weight, int) and self.title_weight >= 1):
+            raise DataError(f"title_weight must be a whole number >= 1; got {self.title_weight!r}")
 
     def _n_jobs(self) -> int:
         return (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
 
-    def _fit_features(self, texts: list[str]) -> tuple[features_.FeatureSpace, sparse.csr_matrix]:
+    def _weighted(self, texts: Sequence[str]) -> Sequence[str]:
+        if self.title_weight <= 1:
+            return texts
+        return [weight_title(t, self.title_weight) for t in texts]
+
+    def _fit_features(self, texts: Sequence[str]) -> tuple[features_.FeatureSpace, sparse.csr_matrix]:
         """TF-IDF space and training rows: our own fit for word unigrams, scikit-learn's otherwise."""
         n = len(texts)
         settings = dict(min_df=self.min_df if n >= 10 * self.min_df else 1,
@@ -234,7 +249,7 @@ class TagModel(_Params):
 
         progress("vectorising", 0, len(texts))
         try:
-            self.features_, Xs = self._fit_features(texts)
+            self.features_, Xs = self._fit_features(self._weighted(texts))
         except ValueError as exc:  # e.g. every text is only stop words
             raise DataError(f"cannot build features from the training texts: {exc}") from None
         progress("vectorising", len(texts), len(texts))
@@ -298,10 +313,14 @@ class TagModel(_Params):
         """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
         fold = np.array([_fold_of(i) for i in range(len(Y))])
         decided = np.zeros(Y.shape, dtype=bool)
+        # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
+        # monotone, so what it learns of the scored half is negligible.
+        allowed = share_of_best(apply_platt(loo, *self.calibration_), self.min_share) if self.min_share > 0 else None
         for k in (0, 1):
             tune, test = fold != k, fold == k
             thr = self._tune(loo[tune], Y[tune])
-            decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags)
+            decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags,
+                                             allowed=None if allowed is None else allowed[test])
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
         return {"method": "leave-one-out scores, thresholds tuned on one half, scored on the other",
                 **scores}
@@ -323,7 +342,7 @@ class TagModel(_Params):
         return state
 
     # Parameters newer than some saved models, with the value those models were trained with.
-    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr"}
+    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr", "min_share": 0.0, "title_weight": 1}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update({**self._LEGACY_PARAMS, **state})
@@ -346,7 +365,7 @@ class TagModel(_Params):
         """Raw scores in this process: through all decoded weights once they exist (callers decode
         them for batches of `row_batch_limit` texts or more), else through the weight rows of the
         words these texts contain."""
-        X = features_.transform(self.features_, texts)
+        X = features_.transform(self.features_, self._weighted(texts))
         if "_coef" in self.__dict__:
             scores = _product(X, self.coef_)
         else:
@@ -365,16 +384,25 @@ class TagModel(_Params):
         return apply_platt(scores, *self.calibration_)
 
     def decide(self, scores: np.ndarray, *, threshold: float | None = None, top_k: int | None = None,
-               min_tags: int | None = None) -> np.ndarray:
+               min_tags: int | None = None, min_share: float | None = None,
+               proba: np.ndarray | None = None) -> np.ndarray:
         """Boolean decisions from raw scores.
 
         By default each tag uses its tuned threshold; `threshold` instead cuts every tag's calibrated
-        score at one value. `top_k` caps the tags per article; `min_tags` overrides the guarantee.
+        score at one value. Either way a tag whose calibrated score is below `min_share` of the
+        article's best is not decided. `top_k` caps the tags per article; `min_tags` and `min_share`
+        override the model's settings. `proba` may pass the calibrated scores if already computed.
         """
         min_tags = self.min_tags if min_tags is None else min_tags
+        min_share = self.min_share if min_share is None else min_share
+        if not 0 <= min_share < 1:
+            raise DataError(f"min_share must be in [0, 1); got {min_share!r}")
+        if proba is None and (threshold is not None or min_share > 0):
+            proba = self.scores_to_proba(scores)
+        allowed = share_of_best(proba, min_share) if min_share > 0 else None
         if threshold is None:
-            return apply_thresholds(scores, self.thresholds_, min_tags=min_tags, top_k=top_k)
-        return apply_thresholds(self.scores_to_proba(scores), threshold, min_tags=min_tags, top_k=top_k)
+            return apply_thresholds(scores, self.thresholds_, min_tags=min_tags, top_k=top_k, allowed=allowed)
+        return apply_thresholds(proba, threshold, min_tags=min_tags, top_k=top_k, allowed=allowed)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """Indicator matrix (n_texts, n_tags) of the decided tags, columns in `classes_` order."""

@@ -76,6 +76,15 @@ def stop_words_for(language: str) -> list[str]:
     return sorted(ENGLISH_STOP_WORDS)
 
 
+def weight_title(text: str, times: int) -> str:
+    """`text` with its first line (the title, as `load_articles` joins title and body) repeated so
+    that its words count `times` times; a text of one line is returned unchanged."""
+    title, sep, _ = text.partition("\n")
+    if times <= 1 or not sep or not title.strip():
+        return text
+    return "\n".join([title] * (times - 1) + [text])
+
+
 def fold_accents(text: str) -> str:
     """Strip combining accents: 'Israël' -> 'Israel'."""
     decomposed = unicodedata.normalize("NFD", text)

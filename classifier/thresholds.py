@@ -89,14 +89,17 @@ def _micromacro(ranked: np.ndarray, hits: np.ndarray) -> np.ndarray:
 
 
 def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float, *, min_tags: int = 1,
-                     top_k: int | None = None) -> np.ndarray:
-    """Boolean decisions: score >= threshold, then at least `min_tags` and at most `top_k` per row.
+                     top_k: int | None = None, allowed: np.ndarray | None = None) -> np.ndarray:
+    """Boolean decisions: score >= threshold (and `allowed`, when given), then at least `min_tags`
+    and at most `top_k` per row.
 
     Rows that pass fewer than `min_tags` tags get their best tags by margin over threshold.
     """
     scores = np.asarray(scores)
     margin = scores - np.asarray(thresholds, dtype=scores.dtype)
     decided = margin >= 0
+    if allowed is not None:
+        decided &= allowed
     n_tags = scores.shape[1]
     if n_tags == 0:
         return decided
@@ -106,6 +109,14 @@ def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float, *, min_
     if top_k is not None:
         _keep_best(decided, margin, np.flatnonzero(decided.sum(axis=1) > top_k), top_k, add=False)
     return decided
+
+
+def share_of_best(proba: np.ndarray, share: float) -> np.ndarray:
+    """True where a row's score is at least `share` times that row's highest score."""
+    proba = np.asarray(proba)
+    if proba.shape[1] == 0:
+        return np.ones(proba.shape, dtype=bool)
+    return proba >= share * proba.max(axis=1, keepdims=True)
 
 
 def _keep_best(decided: np.ndarray, margin: np.ndarray, rows: np.ndarray, k: int, *, add: bool) -> None:

@@ -114,10 +114,11 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
 
 
 def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None = None, top_k: int | None = None,
-            threshold: float | None = None, n_scores: int = 10, batch_size: int = 20000,
-            progress: Progress | None = None) -> list[Prediction]:
+            threshold: float | None = None, min_share: float | None = None, n_scores: int = 10,
+            batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
     """Tag `texts`. Each `Prediction` has the decided tags (best first) and the calibrated scores of
-    its `n_scores` best tags (at least every decided tag)."""
+    its `n_scores` best tags (at least every decided tag). `top_k`, `threshold` and `min_share` are
+    `TagModel.decide`'s options."""
     progress = progress or _no_progress
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings; wrap a single text in a list")
@@ -129,7 +130,7 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     from .features import map_texts
 
     out: list[Prediction] = []
-    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, n_scores)
+    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, min_share, n_scores)
     for start in range(0, len(texts), batch_size):
         progress("tagging", start, len(texts))
         batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))
@@ -142,12 +143,13 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     return out
 
 
-def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None, n_scores: int,
-               batch: Sequence[tuple[str, str]]) -> list[Prediction]:
+def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None,
+               min_share: float | None, n_scores: int, batch: Sequence[tuple[str, str]]) -> list[Prediction]:
     texts = [t for _, t in batch]
     raw = model._scores_serial(texts)
-    decided = model.decide(raw, threshold=threshold, top_k=top_k)
-    return _predictions([i for i, _ in batch], classes, decided, model.scores_to_proba(raw), n_scores)
+    proba = model.scores_to_proba(raw)
+    decided = model.decide(raw, threshold=threshold, top_k=top_k, min_share=min_share, proba=proba)
+    return _predictions([i for i, _ in batch], classes, decided, proba, n_scores)
 
 
 def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,

@@ -51,6 +51,18 @@ def test_cli_choices_match_the_model():
     assert {m.value for m in Language} == set(LANGUAGES)
 
 
+def test_train_defaults_are_the_model_defaults():
+    import typer.main
+
+    from classifier import TagModel
+
+    options = {p.name: p.default for p in typer.main.get_command(app).commands["train"].params}
+    model = TagModel().get_params()
+    for name in ("language", "min_tag_count", "loss", "alpha", "threshold_rule", "fbr", "min_tags", "min_share",
+                 "title_weight"):
+        assert options[name] == model[name], name
+
+
 def test_train_table_summary(mini_path, tmp_path):
     r = run("train", str(mini_path), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet")
     assert r.exit_code == 0, r.output
@@ -61,6 +73,19 @@ def test_predict_text_table(run_dir):
     r = run("predict", "Le ministre de la santé face au virus", "--model", run_dir)
     assert r.exit_code == 0, r.output
     assert "santé" in r.stdout and "yes" in r.stdout
+
+
+def test_predict_min_share_drops_weak_tags(run_dir):
+    text = "Le ministre de la santé face au virus; les élections aux USA et le président"
+    loose = json.loads(run("predict", text, "--model", run_dir, "--format", "json").stdout)[0]
+    strict = run("predict", text, "--model", run_dir, "--format", "json", "--min-share", "0.9")
+    assert strict.exit_code == 0, strict.output
+    strict = json.loads(strict.stdout)[0]
+    best = max(loose["scores"].values())
+    assert set(strict["tags"]) <= set(loose["tags"]) and strict["tags"]
+    assert all(strict["scores"][t] >= 0.9 * best for t in strict["tags"])
+    bad = run("predict", text, "--model", run_dir, "--min-share", "1.5")
+    assert bad.exit_code != 0
 
 
 def test_predict_stdin_json(run_dir):

@@ -1,3 +1,4 @@
+import copy
 import json
 
 import numpy as np
@@ -6,6 +7,7 @@ from scipy import sparse
 
 from classifier import DataError, NotFittedError, TagModel, features
 from classifier.data import load_articles
+from classifier.text import weight_title
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,30 @@ def test_threshold_rules_differ_and_scutfbr_is_kept(corpus, model):
     assert not np.array_equal(old.thresholds_, model.thresholds_)
 
 
+def test_title_weight_counts_the_first_line_more(corpus):
+    plain = TagModel(min_tag_count=3, title_weight=1).fit(corpus.texts, corpus.tags)
+    titled = TagModel(min_tag_count=3, title_weight=2).fit(corpus.texts, corpus.tags)
+    assert not np.array_equal(plain.weights_.codes, titled.weights_.codes)
+    text = "Le ministre de la santé face au virus\nLes élections approchent aux USA, le président en campagne."
+    # the title line weighs more: the gap between a health tag and an election tag moves toward health
+    gap = lambda m: np.subtract(*m.decision_function([text])[0, [list(m.classes_).index("santé"),  # noqa: E731
+                                                                   list(m.classes_).index("élections")]])
+    assert gap(titled) > gap(plain)
+    # predicting applies the same weighting as training did
+    X = features.transform(titled.features_, [weight_title(text, 2)])
+    assert np.allclose(titled.decision_function([text]), X @ titled.coef_ + titled.intercept_, atol=1e-5)
+
+
+def test_min_share_drops_tags_far_below_the_best(model):
+    texts = ["Le ministre de la santé face au virus et aux élections", "Les élections aux USA: le président"]
+    scores = model.decision_function(texts)
+    proba = model.scores_to_proba(scores)
+    loose = model.decide(scores)
+    strict = copy.deepcopy(model).set_params(min_share=0.5).decide(scores)
+    assert (strict <= loose).all() and strict.sum(axis=1).min() >= 1
+    assert not (strict & (proba < 0.5 * proba.max(axis=1, keepdims=True))).any()
+
+
 def test_models_saved_before_a_parameter_existed_load_with_the_value_they_used(model):
     import pickle
 
@@ -146,6 +172,10 @@ def test_bad_params_and_labels():
         TagModel(threshold_rule="best").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="min_tag_count"):
         TagModel(min_tag_count=5).fit(["aa bb", "cc dd"], [["x"], ["y"]])
+    with pytest.raises(DataError, match="min_share must be in"):
+        TagModel(min_share=1.0).fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="title_weight must be a whole number"):
+        TagModel(title_weight=1.5).fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="2 texts but y has 1"):
         TagModel().fit(["aa", "bb"], [["x"]])
 

@@ -1,6 +1,14 @@
 import re
 
-from classifier.text import FRENCH_STOP_WORDS, TOKEN_PATTERN, fold_accents, normalize_en, normalize_fr, prepare_fr
+from classifier.text import (
+    FRENCH_STOP_WORDS,
+    TOKEN_PATTERN,
+    fold_accents,
+    normalize_en,
+    normalize_fr,
+    prepare_fr,
+    weight_title,
+)
 
 
 def test_normalize_fr_apostrophes_elisions_case():
@@ -29,3 +37,11 @@ def test_prepare_fr_gives_the_same_words_as_normalize_fr():
 def test_normalize_en_and_fold_accents():
     assert normalize_en("Hello WORLD") == "hello world"
     assert fold_accents("Israël Économie") == "Israel Economie"
+
+
+def test_weight_title_repeats_the_first_line_only():
+    assert weight_title("Titre\nCorps du texte", 2) == "Titre\nTitre\nCorps du texte"
+    assert weight_title("Titre\nCorps", 3) == "Titre\nTitre\nTitre\nCorps"
+    assert weight_title("Titre\nCorps", 1) == "Titre\nCorps"
+    assert weight_title("une seule ligne", 2) == "une seule ligne"  # no title to tell apart
+    assert weight_title("\nCorps sans titre", 2) == "\nCorps sans titre"

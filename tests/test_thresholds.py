@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from classifier.thresholds import apply_thresholds, tune_thresholds
+from classifier.thresholds import apply_thresholds, share_of_best, tune_thresholds
 
 
 def test_threshold_maximises_f1_for_each_tag():
@@ -112,3 +112,15 @@ def test_micromacro_matches_its_definition(seed):
 def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="rule must be one of"):
         tune_thresholds(np.zeros((2, 1)), np.zeros((2, 1)), rule="best")
+
+
+def test_share_of_best_and_allowed_mask():
+    proba = np.array([[0.9, 0.5, 0.05], [0.2, 0.01, 0.1]])
+    allowed = share_of_best(proba, 0.1)
+    assert allowed.tolist() == [[True, True, False], [True, False, True]]
+    # allowed removes a tag that passes its threshold; the min_tags guarantee still applies afterwards
+    decided = apply_thresholds(proba, 0.05, allowed=allowed)
+    assert decided.tolist() == [[True, True, False], [True, False, True]]
+    none = apply_thresholds(proba, 0.05, allowed=np.zeros(proba.shape, dtype=bool), min_tags=1)
+    assert none.sum(axis=1).tolist() == [1, 1] and none[:, 0].all()
+    assert share_of_best(np.zeros((2, 0)), 0.1).shape == (2, 0)
