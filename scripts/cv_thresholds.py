@@ -36,7 +36,7 @@ RULES = {
 }
 
 
-class _Capturing(TagModel):
+class CapturingTagModel(TagModel):
     """Keeps the leave-one-out scores its thresholds were tuned on (the first `_tune` call of fit)."""
 
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -62,7 +62,7 @@ def main() -> None:
     for k in range(args.folds):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         start = time.perf_counter()
-        model = _Capturing(language=args.language, loss=args.loss, min_tag_count=args.min_tag_count)
+        model = CapturingTagModel(language=args.language, loss=args.loss, min_tag_count=args.min_tag_count)
         model.fit([corpus.texts[i] for i in train], [corpus.tags[i] for i in train])
         scores = model.decision_function([corpus.texts[i] for i in test])
         print(f"fold {k}: trained and scored in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)

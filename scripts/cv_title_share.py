@@ -26,20 +26,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classifier import TagModel  # noqa: E402
+from cv_thresholds import CapturingTagModel  # noqa: E402  (scripts/ is on the path when run as a script)
+
 from classifier.calibration import apply_platt, fit_platt  # noqa: E402
 from classifier.thresholds import apply_thresholds, share_of_best, tune_thresholds  # noqa: E402
 
 SHARES = (0.0, 0.03, 0.05, 0.1, 0.15, 0.2)
-
-
-class _Capturing(TagModel):
-    """Keeps the leave-one-out scores its thresholds were tuned on (the first `_tune` call of fit)."""
-
-    def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "held_out_"):
-            self.held_out_ = (scores, Y)
-        return super()._tune(scores, Y)
 
 
 def main() -> None:
@@ -63,7 +55,7 @@ def main() -> None:
     for k in range(args.folds):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         start = time.perf_counter()
-        model = _Capturing(language=args.language, loss=args.loss, alpha=args.alpha,
+        model = CapturingTagModel(language=args.language, loss=args.loss, alpha=args.alpha,
                            min_tag_count=args.min_tag_count)
         model.fit([texts[i] for i in train], [tags[i] for i in train])
         scores = model.decision_function([texts[i] for i in test])
