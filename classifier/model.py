@@ -20,6 +20,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
@@ -181,7 +182,8 @@ class TagModel(_Params):
             raise DataError(f"min_tags must be >= 0; got {self.min_tags!r}")
         if not 0 <= self.min_share < 1:
             raise DataError(f"min_share must be in [0, 1); got {self.min_share!r}")
-        if not (isinstance(self.title_weight, int) and self.title_weight >= 1):
+        if isinstance(self.title_weight, bool) or not (isinstance(self.title_weight, Integral)
+                                                        and self.title_weight >= 1):
             raise DataError(f"title_weight must be a whole number >= 1; got {self.title_weight!r}")
 
     def _n_jobs(self) -> int:
@@ -190,7 +192,7 @@ class TagModel(_Params):
     def _weighted(self, texts: Sequence[str]) -> Sequence[str]:
         if self.title_weight <= 1:
             return texts
-        return [weight_title(t, self.title_weight) for t in texts]
+        return [weight_title(t, int(self.title_weight)) for t in texts]
 
     def _fit_features(self, texts: Sequence[str]) -> tuple[features_.FeatureSpace, sparse.csr_matrix]:
         """TF-IDF space and training rows: our own fit for word unigrams, scikit-learn's otherwise."""

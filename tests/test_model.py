@@ -176,6 +176,9 @@ def test_bad_params_and_labels():
         TagModel(min_share=1.0).fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="title_weight must be a whole number"):
         TagModel(title_weight=1.5).fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="title_weight must be a whole number"):
+        TagModel(title_weight=True)._validate_params()
+    TagModel(title_weight=np.int64(2), min_tag_count=1)._validate_params()  # a grid search's NumPy integer is fine
     with pytest.raises(DataError, match="2 texts but y has 1"):
         TagModel().fit(["aa", "bb"], [["x"]])
 
