@@ -131,8 +131,10 @@ def train(
     fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="With --threshold-rule scutfbr: tags whose held-out F1 "
                               "stays below this get a conservative threshold."),
     min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
-    min_share: float = typer.Option(0.0, min=0.0, max=0.99, help="Drop a tag whose calibrated score is below this "
-                                    "share of the article's best tag's (0: off)."),
+    min_share: float = typer.Option(0.2, min=0.0, max=0.99, help="Drop a tag whose calibrated score is below this "
+                                    "share of the article's best tag's (0: off); see --share-min-support."),
+    share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer training articles are exempt "
+                                          "from --min-share (their thresholds already weigh macro-F1)."),
     title_weight: int = typer.Option(1, min=1, help="How many times the title (the first line of a text) counts."),
     tag_map: Path | None = typer.Option(None, help="CSV of from,to rows: rename (or, with an empty to, drop) "
                                         "tags before training."),
@@ -156,7 +158,8 @@ def train(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=mapping, test_data=test, progress=reporter, language=language.value,
                 min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, threshold_rule=threshold_rule.value, fbr=fbr,
-                min_tags=min_tags, min_share=min_share, title_weight=title_weight)
+                min_tags=min_tags, min_share=min_share, share_min_support=share_min_support,
+                title_weight=title_weight)
 
     result = _run(work)
     for note in result.notes:
@@ -240,7 +243,8 @@ def predict(
     threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Cut every tag's calibrated "
                                               "score here instead of its tuned threshold."),
     min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Drop a tag whose calibrated score is "
-                                           "below this share of the article's best tag's (default: the model's)."),
+                                           "below this share of the article's best tag's (0: off; default: the "
+                                           "model's). Rare tags are exempt, as set at training."),
     text_col: str = typer.Option("text", help="Text column of a corpus file."),
     title_col: str = typer.Option("title", help="Title column of a corpus file."),
     id_col: str = typer.Option("id", help="Id column of a corpus file."),

@@ -132,6 +132,9 @@ class TagModel(_Params):
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
         min_share: a tag is dropped from an article when its calibrated score is below this share of
             the article's best tag's (0 turns the rule off).
+        share_min_support: tags learned from fewer training articles are exempt from `min_share`: their
+            thresholds already price each false positive against macro-F1, and cutting them trades
+            macro- for micro-F1 (docs/benchmarks.md, 5-fold figures).
         title_weight: the first line of each text (its title: `load_articles` joins title and body
             with a line break) counts this many times in the features.
         max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
@@ -148,8 +151,8 @@ class TagModel(_Params):
     def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
                  ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
-                 threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.0,
-                 title_weight: int = 1, max_dual_samples: int = 40000, n_jobs: int = -1):
+                 threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.2,
+                 share_min_support: int = 20, title_weight: int = 1, max_dual_samples: int = 40000, n_jobs: int = -1):
         self.language = language
         self.loss = loss
         self.alpha = alpha
@@ -162,6 +165,7 @@ class TagModel(_Params):
         self.fbr = fbr
         self.min_tags = min_tags
         self.min_share = min_share
+        self.share_min_support = share_min_support
         self.title_weight = title_weight
         self.max_dual_samples = max_dual_samples
         self.n_jobs = n_jobs
@@ -182,6 +186,9 @@ class TagModel(_Params):
             raise DataError(f"min_tags must be >= 0; got {self.min_tags!r}")
         if not 0 <= self.min_share < 1:
             raise DataError(f"min_share must be in [0, 1); got {self.min_share!r}")
+        if isinstance(self.share_min_support, bool) or not (isinstance(self.share_min_support, Integral)
+                                                             and self.share_min_support >= 0):
+            raise DataError(f"share_min_support must be a whole number >= 0; got {self.share_min_support!r}")
         if isinstance(self.title_weight, bool) or not (isinstance(self.title_weight, Integral)
                                                         and self.title_weight >= 1):
             raise DataError(f"title_weight must be a whole number >= 1; got {self.title_weight!r}")
@@ -308,6 +315,13 @@ class TagModel(_Params):
         progress("solving", 3, 3)
         return A, loo
 
+    def _share_allowed(self, proba: np.ndarray, share: float) -> np.ndarray | None:
+        """Where the share-of-best rule lets a tag be decided (None: everywhere): at least `share` of
+        the article's best calibrated score, or a tag with under `share_min_support` training articles."""
+        if share <= 0:
+            return None
+        return share_of_best(proba, share) | (self.tag_support_ < self.share_min_support)[None, :]
+
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return tune_thresholds(scores, Y, rule=self.threshold_rule, fbr=self.fbr)
 
@@ -317,7 +331,7 @@ class TagModel(_Params):
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.
-        allowed = share_of_best(apply_platt(loo, *self.calibration_), self.min_share) if self.min_share > 0 else None
+        allowed = self._share_allowed(apply_platt(loo, *self.calibration_), self.min_share)
         for k in (0, 1):
             tune, test = fold != k, fold == k
             thr = self._tune(loo[tune], Y[tune])
@@ -344,7 +358,8 @@ class TagModel(_Params):
         return state
 
     # Parameters newer than some saved models, with the value those models were trained with.
-    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr", "min_share": 0.0, "title_weight": 1}
+    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr", "min_share": 0.0, "share_min_support": 0,
+                      "title_weight": 1}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update({**self._LEGACY_PARAMS, **state})
@@ -392,8 +407,9 @@ class TagModel(_Params):
 
         By default each tag uses its tuned threshold; `threshold` instead cuts every tag's calibrated
         score at one value. Either way a tag whose calibrated score is below `min_share` of the
-        article's best is not decided. `top_k` caps the tags per article; `min_tags` and `min_share`
-        override the model's settings. `proba` may pass the calibrated scores if already computed.
+        article's best is not decided, unless it has under `share_min_support` training articles.
+        `top_k` caps the tags per article; `min_tags` and `min_share` override the model's settings.
+        `proba` may pass the calibrated scores if already computed.
         """
         min_tags = self.min_tags if min_tags is None else min_tags
         min_share = self.min_share if min_share is None else min_share
@@ -401,7 +417,7 @@ class TagModel(_Params):
             raise DataError(f"min_share must be in [0, 1); got {min_share!r}")
         if proba is None and (threshold is not None or min_share > 0):
             proba = self.scores_to_proba(scores)
-        allowed = share_of_best(proba, min_share) if min_share > 0 else None
+        allowed = self._share_allowed(proba, min_share)
         if threshold is None:
             return apply_thresholds(scores, self.thresholds_, min_tags=min_tags, top_k=top_k, allowed=allowed)
         return apply_thresholds(proba, threshold, min_tags=min_tags, top_k=top_k, allowed=allowed)

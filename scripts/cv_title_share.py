@@ -2,13 +2,14 @@
 """Title weight and share-of-best cut, compared by k-fold cross-validation on a training split (never test).
 
 usage: python scripts/cv_title_share.py TRAIN.jsonl [--language fr|en] [--min-tag-count N]
-       [--loss ridge|squared_hinge] [--alpha A] [--title-weight W] [--folds 5] [--json OUT]
+       [--loss ridge|squared_hinge] [--alpha A] [--title-weight W] [--share-min-support N] [--folds 5] [--json OUT]
 
 Folds are dealt by a hash of the article id, as in scripts/cv_thresholds.py. Each fold trains one
 model on the other folds, with the title (the record's `title` field) repeated W times before the
 body. Its micro+macro thresholds come from its leave-one-out scores (as `TagModel.fit` sets them);
 then the held-out fold is decided with each --min-share value in turn (the share cut reads the
-calibrated scores; at least one tag per article). Micro/macro-F1 are pooled over all held-out
+calibrated scores and spares tags with under --share-min-support training articles, as
+`TagModel.decide` does; at least one tag per article). Micro/macro-F1 are pooled over all held-out
 articles and over every tag with at least --min-tag-count training articles, spelled as in the file.
 """
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cv_thresholds import CapturingTagModel  # noqa: E402  (scripts/ is on the path when run as a script)
 
 from classifier.calibration import apply_platt, fit_platt  # noqa: E402
-from classifier.thresholds import apply_thresholds, share_of_best, tune_thresholds  # noqa: E402
+from classifier.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
 
 SHARES = (0.0, 0.03, 0.05, 0.1, 0.15, 0.2)
 
@@ -42,6 +43,7 @@ def main() -> None:
     ap.add_argument("--loss", default="ridge")
     ap.add_argument("--alpha", type=float, default=0.3)
     ap.add_argument("--title-weight", type=int, default=1)
+    ap.add_argument("--share-min-support", type=int, default=20)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
@@ -56,7 +58,7 @@ def main() -> None:
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         start = time.perf_counter()
         model = CapturingTagModel(language=args.language, loss=args.loss, alpha=args.alpha,
-                           min_tag_count=args.min_tag_count)
+                           min_tag_count=args.min_tag_count, share_min_support=args.share_min_support)
         model.fit([texts[i] for i in train], [tags[i] for i in train])
         scores = model.decision_function([texts[i] for i in test])
         print(f"fold {k}: trained and scored in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
@@ -64,7 +66,7 @@ def main() -> None:
         thresholds = tune_thresholds(loo, Y, rule="micromacro")
         proba = apply_platt(scores, *fit_platt(loo, Y))
         for share, (tp, fp, fn) in tallies.items():
-            allowed = share_of_best(proba, share) if share > 0 else None
+            allowed = model._share_allowed(proba, share)
             for row, i in zip(apply_thresholds(scores, thresholds, min_tags=1, allowed=allowed), test):
                 predicted = {model.classes_[j] for j in np.flatnonzero(row)} & labels
                 gold = set(tags[i]) & labels
@@ -76,7 +78,8 @@ def main() -> None:
         TP, FP, FN = sum(tp.values()), sum(fp.values()), sum(fn.values())
         supported = [t for t in labels if tp[t] + fn[t]]
         macro = float(np.mean([2 * tp[t] / (2 * tp[t] + fp[t] + fn[t]) for t in supported]))
-        row = {"title_weight": args.title_weight, "min_share": share, "micro_f1": round(2 * TP / (2 * TP + FP + FN), 4),
+        row = {"title_weight": args.title_weight, "min_share": share, "share_min_support": args.share_min_support,
+               "micro_f1": round(2 * TP / (2 * TP + FP + FN), 4),
                "macro_f1": round(macro, 4), "tags_per_article": round((TP + FP) / len(rows), 2)}
         results.append(row)
         print(f"{row['micro_f1']:.4f}  {row['macro_f1']:.4f}  title x{args.title_weight}  min_share {share}",

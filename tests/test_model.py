@@ -135,10 +135,16 @@ def test_min_share_drops_tags_far_below_the_best(model):
     texts = ["Le ministre de la santé face au virus et aux élections", "Les élections aux USA: le président"]
     scores = model.decision_function(texts)
     proba = model.scores_to_proba(scores)
-    loose = model.decide(scores)
-    strict = copy.deepcopy(model).set_params(min_share=0.5).decide(scores)
+    loose = model.decide(scores, min_share=0)
+    below = proba < 0.5 * proba.max(axis=1, keepdims=True)
+    strict = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=0).decide(scores)
     assert (strict <= loose).all() and strict.sum(axis=1).min() >= 1
-    assert not (strict & (proba < 0.5 * proba.max(axis=1, keepdims=True))).any()
+    assert not (strict & below).any() and (loose & below).any()
+    # tags with under share_min_support training articles are exempt from the cut
+    rare = model.tag_support_ < 30
+    assert (loose & below & rare).any() and (loose & below & ~rare).any()
+    partial = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=30).decide(scores)
+    assert (partial[:, rare] == loose[:, rare]).all() and not (partial & below & ~rare).any()
 
 
 def test_models_saved_before_a_parameter_existed_load_with_the_value_they_used(model):
@@ -174,6 +180,8 @@ def test_bad_params_and_labels():
         TagModel(min_tag_count=5).fit(["aa bb", "cc dd"], [["x"], ["y"]])
     with pytest.raises(DataError, match="min_share must be in"):
         TagModel(min_share=1.0).fit(["a b", "c d"], [["x"], ["x"]])
+    with pytest.raises(DataError, match="share_min_support must be a whole number"):
+        TagModel(share_min_support=-1)._validate_params()
     with pytest.raises(DataError, match="title_weight must be a whole number"):
         TagModel(title_weight=1.5).fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="title_weight must be a whole number"):
