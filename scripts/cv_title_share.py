@@ -6,10 +6,9 @@ usage: python scripts/cv_title_share.py TRAIN.jsonl [--language fr|en] [--min-ta
 
 Folds are dealt by a hash of the article id, as in scripts/cv_thresholds.py. Each fold trains one
 model on the other folds, with the title (the record's `title` field) repeated W times before the
-body. Its micro+macro thresholds come from its leave-one-out scores (as `TagModel.fit` sets them);
-then the held-out fold is decided with each --min-share value in turn (the share cut reads the
-calibrated scores and spares tags with under --share-min-support training articles, as
-`TagModel.decide` does; at least one tag per article). Micro/macro-F1 are pooled over all held-out
+body. The held-out fold is then decided by that model's own `decide` with each --min-share value
+in turn (its micro+macro thresholds; the share cut spares tags with under --share-min-support
+training articles; at least one tag per article). Micro/macro-F1 are pooled over all held-out
 articles and over every tag with at least --min-tag-count training articles, spelled as in the file.
 """
 
@@ -27,10 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cv_thresholds import CapturingTagModel  # noqa: E402  (scripts/ is on the path when run as a script)
-
-from classifier.calibration import apply_platt, fit_platt  # noqa: E402
-from classifier.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
+from classifier import TagModel  # noqa: E402
 
 SHARES = (0.0, 0.03, 0.05, 0.1, 0.15, 0.2)
 
@@ -57,17 +53,14 @@ def main() -> None:
     for k in range(args.folds):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         start = time.perf_counter()
-        model = CapturingTagModel(language=args.language, loss=args.loss, alpha=args.alpha,
-                           min_tag_count=args.min_tag_count, share_min_support=args.share_min_support)
+        model = TagModel(language=args.language, loss=args.loss, alpha=args.alpha, min_tag_count=args.min_tag_count,
+                         share_min_support=args.share_min_support)
         model.fit([texts[i] for i in train], [tags[i] for i in train])
         scores = model.decision_function([texts[i] for i in test])
         print(f"fold {k}: trained and scored in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-        loo, Y = model.held_out_
-        thresholds = tune_thresholds(loo, Y, rule="micromacro")
-        proba = apply_platt(scores, *fit_platt(loo, Y))
+        proba = model.scores_to_proba(scores)
         for share, (tp, fp, fn) in tallies.items():
-            allowed = model._share_allowed(proba, share)
-            for row, i in zip(apply_thresholds(scores, thresholds, min_tags=1, allowed=allowed), test):
+            for row, i in zip(model.decide(scores, min_share=share, proba=proba), test):
                 predicted = {model.classes_[j] for j in np.flatnonzero(row)} & labels
                 gold = set(tags[i]) & labels
                 tp.update(predicted & gold)
