@@ -1,20 +1,40 @@
-"""Tag news articles the way a site's editors do: TF-IDF, one-vs-rest ridge, per-tag thresholds."""
+"""Tag news articles the way a site's editors do: TF-IDF, one-vs-rest linear models, per-tag thresholds.
+
+The public API is `__all__`. Names are imported on first use, so that `import classifier` (and the
+CLI's `--help`) does not pay for NumPy, SciPy or pandas.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .artifacts import load_model, save_model
-from .data import load_articles
-from .errors import ClassifierError, DataError, ModelError, NotFittedError
-from .evaluation import Evaluation, evaluate_model
-from .metrics import compute_metrics
-from .model import TagModel
-from .types import Corpus, Prediction
-from .workflow import EvaluateResult, TrainResult, cross_validate, evaluate, predict, train
+_WHERE = {
+    "ClassifierError": "classifier.errors", "DataError": "classifier.errors", "ModelError": "classifier.errors",
+    "NotFittedError": "classifier.errors", "Article": "classifier.types", "Corpus": "classifier.types",
+    "Prediction": "classifier.types", "Skipped": "classifier.types", "load_articles": "classifier.corpus.articles",
+    "TagModel": "classifier.model", "compute_metrics": "classifier.evaluation.metrics",
+    "Evaluation": "classifier.evaluation.scoring", "evaluate_model": "classifier.evaluation.scoring",
+    "TrainResult": "classifier.api.training", "train": "classifier.api.training",
+    "predict": "classifier.api.tagging", "read_texts": "classifier.api.tagging",
+    "EvaluateResult": "classifier.api.evaluating", "evaluate": "classifier.api.evaluating",
+    "cross_validate": "classifier.api.evaluating", "stats": "classifier.api.corpora",
+    "import_corpus": "classifier.api.corpora", "load_model": "classifier.api.runs", "save_model": "classifier.api.runs",
+}
 
-__all__ = [
-    "ClassifierError", "Corpus", "DataError", "EvaluateResult", "Evaluation", "ModelError", "NotFittedError",
-    "Prediction", "TagModel", "TrainResult", "__version__", "compute_metrics", "cross_validate", "evaluate",
-    "evaluate_model", "load_articles", "load_model", "predict", "save_model", "train",
-]
+__all__ = sorted([*_WHERE, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+PARALLEL_MIN_TEXTS = 1000
+
 
 def run_threads(fn: Callable[[T], object], items: Iterable[T], n_threads: int) -> None:
     """Call `fn(item)` for every item: on `n_threads` threads when more than one (and more than one
@@ -58,3 +60,25 @@ def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, here: bool = 
         futures = [pool.submit(_run_worker, k) for k in range(first, len(chunks))]
         mine = [fn(chunks[0])] if here else []  # this process takes its share meanwhile
         return mine + [f.result() for f in futures]
+
+
+def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:
+    """`fn` applied to consecutive chunks of `texts`, one chunk per process; results in order.
+
+    Chunks hold about the same number of characters (an item that is not a string counts by its
+    last element, e.g. the text of an (id, text) pair), since the work grows with text length.
+
+    Worker processes are forked (where the platform can), so `fn`, whatever it refers to (the
+    model) and the texts are inherited, not pickled; only results come back. Small batches and
+    platforms without fork run in this process.
+    """
+    n_jobs = max(1, min(n_jobs, mp.cpu_count()))
+    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or not fork_available():
+        return [fn(texts)]
+    import numpy as np
+
+    sizes = np.fromiter((len(t if isinstance(t, str) else t[-1]) + 1 for t in texts), dtype=np.int64,
+                        count=len(texts))
+    ends = np.cumsum(sizes)
+    bounds = [0, *np.searchsorted(ends, ends[-1] * np.arange(1, n_jobs) / n_jobs).tolist(), len(texts)]
+    return map_chunks(fn, [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])

@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifier import TagModel, load_articles  # noqa: E402
-from classifier.metrics import compute_metrics  # noqa: E402
+from classifier.evaluation.metrics import compute_metrics  # noqa: E402
 
 # (label, model parameters, decision options); decision options apply to the default model's scores.
 ROWS: list[tuple[str, dict, dict]] = [

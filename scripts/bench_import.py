@@ -20,7 +20,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from classifier.data import DEFAULT_TEST, DEFAULT_TRAIN  # noqa: E402
+from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN  # noqa: E402
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ def timed(cmd: list[str], **kw) -> float:
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from classifier import load_articles, load_model, predict
-    from classifier.data import DEFAULT_TEST, DEFAULT_TRAIN
+    from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", default=str(DEFAULT_TRAIN))

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifier import TagModel, load_articles  # noqa: E402
-from classifier.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
+from classifier.model.thresholds import apply_thresholds, tune_thresholds  # noqa: E402
 
 RULES = {
     "micromacro (default)": {"rule": "micromacro"},

@@ -25,8 +25,8 @@ from common import read, text  # noqa: E402
 
 from classifier import TagModel, squared_hinge  # noqa: E402
 from classifier import features as F  # noqa: E402
-from classifier.metrics import compute_metrics  # noqa: E402
-from classifier.thresholds import apply_thresholds  # noqa: E402
+from classifier.evaluation.metrics import compute_metrics  # noqa: E402
+from classifier.model.thresholds import apply_thresholds  # noqa: E402
 
 
 def main() -> None:

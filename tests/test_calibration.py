@@ -1,6 +1,6 @@
 import numpy as np
 
-from classifier.calibration import apply_platt, fit_platt
+from classifier.model.calibration import apply_platt, fit_platt
 
 
 def test_platt_is_monotone_bounded_and_calibrated():

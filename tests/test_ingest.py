@@ -6,8 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from classifier.corpus.ingest import import_paths
+from classifier.corpus.reader import decode
 from classifier.errors import DataError
-from classifier.ingest import decode, import_paths
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -45,7 +46,7 @@ def test_tabular_exports_with_columns_and_tag_map(tmp_path):
                   "labels": ["Israel|Maroc", "x", ""], "published": ["2023-01-02", "", "5 mai 2021"]}
                  ).to_csv(csv_path, index=False)
     mapping = {"Israel": "Israël", "Maroc": ""}
-    from classifier.ingest import Columns
+    from classifier.corpus.ingest import Columns
 
     report = import_paths([csv_path], tmp_path / "o.jsonl", columns=Columns(text="body", title="headline",
                           tags="labels", date="published"), tag_map=mapping)

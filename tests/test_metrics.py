@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 
-from classifier.metrics import METRICS, compute_metrics, ndcg_at_k, per_tag_prf, precision_at_k
+from classifier.evaluation.metrics import METRICS, compute_metrics, ndcg_at_k, per_tag_prf, precision_at_k
 
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "bench" / "score.py"
 

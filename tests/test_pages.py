@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
 from classifier.errors import ParseError
-from classifier.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_1e0087e37c6009fe.txt"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from classifier import evaluate_model, load_articles
-from classifier.evaluation import compare
-from classifier.report import write_report
+from classifier.evaluation.report import write_report
+from classifier.evaluation.scoring import compare
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import optimize, sparse
 
-from classifier.squared_hinge import fit, solve_tag, start_set
+from classifier.model.squared_hinge import fit, solve_tag, start_set
 
 ALPHA = 0.3
 

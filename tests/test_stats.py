@@ -1,9 +1,10 @@
 import pytest
 
-from classifier.data import load_articles
-from classifier.duplicates import find_duplicates, find_shared, groups
+from classifier.corpus.articles import load_articles
+from classifier.corpus.duplicates import find_duplicates, find_shared, groups
+from classifier.corpus.stats import corpus_stats, tag_variants, variant_key
+from classifier.corpus.tagmap import apply_tag_map, load_tag_map
 from classifier.errors import DataError
-from classifier.stats import apply_tag_map, corpus_stats, load_tag_map, tag_variants, variant_key
 
 
 def test_variant_key_and_groups():

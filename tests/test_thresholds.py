@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from classifier.thresholds import apply_thresholds, share_of_best, tune_thresholds
+from classifier.model.thresholds import apply_thresholds, share_of_best, tune_thresholds
 
 
 def test_threshold_maximises_f1_for_each_tag():

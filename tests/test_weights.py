@@ -1,7 +1,9 @@
+import pickle
+
 import numpy as np
 import pytest
 
-from classifier.weights import CompactWeights
+from classifier.model.weights import CompactWeights
 
 
 def test_roundtrip_error_is_small_relative_to_each_tags_largest_weight():
@@ -65,8 +67,14 @@ def test_pickle_round_trip_keeps_every_code(shape):
     assert np.array_equal(back.codes, compact.codes) and np.array_equal(back.scale, compact.scale)
 
 
-def test_models_saved_with_the_plain_code_array_still_load():
-    compact = CompactWeights.from_dense(np.array([[1.0, -0.5], [0.25, 0.0]], dtype=np.float32))
-    old = object.__new__(CompactWeights)
-    old.__setstate__({"codes": compact.codes.copy(), "scale": compact.scale.copy()})  # the state pickle kept before
-    assert np.array_equal(old.codes, compact.codes) and np.array_equal(old.scale, compact.scale)
+def test_rows_read_from_the_saved_streams_equal_the_decoded_rows():
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(300, 7)).astype(np.float32) ** 3
+    compact = CompactWeights.from_dense(W, prune=0.05)
+    loaded = pickle.loads(pickle.dumps(compact))
+    index = np.array([0, 3, 4, 150, 299])
+    from_streams = loaded.rows(index)  # before any full decode
+    assert loaded._codes is None
+    assert np.array_equal(from_streams, compact.rows(index))
+    assert np.array_equal(loaded.rows(np.zeros(0, dtype=np.int64)), np.zeros((0, 7), dtype=np.float32))
+    assert np.array_equal(loaded.dense(), compact.dense())

@@ -1,6 +1,6 @@
 import re
 
-from classifier.text import (
+from classifier.text.normalize import (
     FRENCH_STOP_WORDS,
     TOKEN_PATTERN,
     fold_accents,

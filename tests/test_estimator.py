@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier import DataError, NotFittedError, TagModel, features
-from classifier.data import load_articles
-from classifier.text import weight_title
+from classifier import DataError, NotFittedError, TagModel
+from classifier.corpus.articles import load_articles
+from classifier.model import dual
+from classifier.text import tfidf as features
+from classifier.text.normalize import weight_title
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def test_leave_one_out_scores_are_exact():
     X = sparse.random(25, 40, density=0.3, random_state=1, format="csr", dtype=np.float32)
     Y = (rng.random((25, 3)) < 0.4).astype(np.float32)
     m = TagModel(alpha=0.5)
-    A, loo = m._solve_dual(X, Y, lambda *a: None)
+    A, loo = dual.solve(X, Y, m.alpha)
     K = (X @ X.T).toarray().astype(np.float64) + 1.0
     for i in range(25):
         rest = np.delete(np.arange(25), i)
@@ -85,7 +87,7 @@ def test_compact_weights_keep_the_exact_scores(corpus):
     m = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
     X = features.transform(m.features_, corpus.texts)
     Y = np.array([[t in tags for t in m.classes_] for tags in corpus.tags], dtype=np.float32)
-    A, _ = m._solve_dual(X, Y, lambda *a: None)
+    A, _ = dual.solve(X, Y, m.alpha)
     exact = np.asarray(X @ (X.T @ A)) + A.sum(axis=0)
     approx = m.decision_function(corpus.texts)
     assert np.abs(exact - approx).mean() < 2e-3
@@ -147,15 +149,9 @@ def test_min_share_drops_tags_far_below_the_best(model):
     assert (partial[:, rare] == loose[:, rare]).all() and not (partial & below & ~rare).any()
 
 
-def test_models_saved_before_a_parameter_existed_load_with_the_value_they_used(model):
+def test_pickled_model_keeps_its_parameters(model):
     import pickle
 
-    state = model.__getstate__()
-    for name in TagModel._LEGACY_PARAMS:
-        del state[name]
-    old = object.__new__(TagModel)
-    old.__setstate__(state)
-    assert old.get_params()["threshold_rule"] == "scutfbr" and old.get_params()["loss"] == "ridge"
     again = pickle.loads(pickle.dumps(model))
     assert again.get_params() == model.get_params()
 

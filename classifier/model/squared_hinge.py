@@ -26,8 +26,8 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
-from .errors import DataError
-from .parallel import map_chunks
+from classifier.errors import DataError
+from classifier.parallel import map_chunks
 
 
 def _loss(f: np.ndarray, positive: np.ndarray) -> float:

@@ -1,33 +1,33 @@
-"""TF-IDF features at prediction time, without scikit-learn, on several cores.
+"""Word TF-IDF features without scikit-learn, on several cores.
 
-Training fits scikit-learn's `TfidfVectorizer`; `FeatureSpace.from_vectorizer` keeps only what its
-`transform` needs (vocabulary, idf, preprocessing settings) as plain data. `transform` then gives
-exactly what the fitted vectorizer's `transform` gives (a test checks it), but counts tokens with
-`collections.Counter` and looks the vocabulary up in bulk instead of one Python step per token,
-splits large batches across processes, and lets a cold `classifier predict` skip importing
-scikit-learn.
+`fit_space` fits a word-unigram space in two passes over the texts (document frequencies, then
+rows) with the same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer` (a test checks
+it); other n-gram ranges are fitted by the vectorizer itself and kept as plain data
+(`FeatureSpace.from_vectorizer`). `transform` counts tokens with `collections.Counter` and looks
+the vocabulary up in bulk instead of one Python step per token, and splits large batches across
+processes; `transform_arrays` gives the same rows as NumPy arrays, so that a cold `classifier
+predict` imports neither scikit-learn nor SciPy.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
 import weakref
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
-from .parallel import fork_available, map_chunks
-from .text import normalizer_for
+from classifier.parallel import map_texts
+from classifier.text.normalize import normalizer_for
 
-PARALLEL_MIN_TEXTS = 1000
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: a per-process memo is keyed on it
@@ -217,7 +217,9 @@ def _regex_counts(space: FeatureSpace, texts: Sequence[str]) -> tuple[list[int],
     return ids, counts, lengths
 
 
-def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
+def transform_arrays(space: FeatureSpace, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TF-IDF rows of `texts` in this process, as CSR arrays (indptr, indices, data), rows
+    l2-normalised (indices in first-seen order within a row)."""
     fast = space.ngram_range == (1, 1) and len(texts) >= _FAST_MIN_TEXTS
     ids, counts, lengths = (_unigram_counts if fast else _regex_counts)(space, texts)
     n = len(texts)
@@ -228,40 +230,30 @@ def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_m
     data = np.asarray(counts, dtype=np.float32)[keep]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    matrix = sparse.csr_matrix((data, cols, indptr), shape=(n, len(space)))
-    data = matrix.data
     if space.sublinear_tf:
         np.log(data, out=data)
         data += 1
-    data *= space.idf[matrix.indices]
+    data *= space.idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n))
     norms[norms == 0] = 1.0
     data /= norms[rows].astype(np.float32)
+    return indptr, cols, data
+
+
+def _transform_serial(space: FeatureSpace, texts: Sequence[str]) -> sparse.csr_matrix:
+    from scipy import sparse
+
+    indptr, cols, data = transform_arrays(space, texts)
+    matrix = sparse.csr_matrix((data, cols, indptr), shape=(len(texts), len(space)))
     matrix.sort_indices()
     return matrix
-
-
-def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:
-    """`fn` applied to consecutive chunks of `texts`, one chunk per process; results in order.
-
-    Chunks hold about the same number of characters (an item that is not a string counts by its
-    last element, e.g. the text of an (id, text) pair), since the work grows with text length.
-
-    Worker processes are forked (where the platform can), so `fn`, whatever it refers to (the
-    model) and the texts are inherited, not pickled; only results come back. Small batches and
-    platforms without fork run in this process.
-    """
-    n_jobs = max(1, min(n_jobs, mp.cpu_count()))
-    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or not fork_available():
-        return [fn(texts)]
-    sizes = np.fromiter((len(t if isinstance(t, str) else t[-1]) + 1 for t in texts), dtype=np.int64,
-                        count=len(texts))
-    ends = np.cumsum(sizes)
-    bounds = [0, *np.searchsorted(ends, ends[-1] * np.arange(1, n_jobs) / n_jobs).tolist(), len(texts)]
-    return map_chunks(fn, [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
 
 
 def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> sparse.csr_matrix:
     """TF-IDF rows for `texts`, split across `n_jobs` processes for large batches."""
     parts = map_texts(partial(_transform_serial, space), texts, n_jobs=n_jobs)
-    return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+    if len(parts) == 1:
+        return parts[0]
+    from scipy import sparse
+
+    return sparse.vstack(parts, format="csr")

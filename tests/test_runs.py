@@ -4,8 +4,9 @@ import joblib
 import numpy as np
 import pytest
 
-from classifier import ModelError, artifacts, load_model
-from classifier.artifacts import MANIFEST_FILE, MODEL_FILE, save_model
+from classifier import ModelError, load_model, train
+from classifier.api import runs as artifacts
+from classifier.api.runs import MANIFEST_FILE, MODEL_FILE, save_model
 
 
 def test_round_trip(trained):
@@ -15,8 +16,14 @@ def test_round_trip(trained):
     assert m.manifest_["tags_learned"] == len(m.classes_)
 
 
-def test_latest_points_at_newest_run(trained, artifacts_dir):
-    assert artifacts.resolve_model_dir(None).resolve() == trained.run_dir.resolve()
+def test_latest_points_at_newest_run(mini_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(tmp_path / "root"))  # its own root: no other test's runs
+    first = train(mini_path, min_tag_count=3)
+    second = train(mini_path, min_tag_count=3, out=tmp_path / "elsewhere")
+    assert artifacts.resolve_model_dir(None).resolve() == second.run_dir.resolve() != first.run_dir.resolve()
+    (tmp_path / "root" / "latest").unlink()
+    artifacts.point_latest(first.run_dir)
+    assert artifacts.latest_run() == first.run_dir.resolve()
 
 
 def test_manifest_fields(trained):

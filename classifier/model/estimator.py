@@ -1,52 +1,46 @@
-"""`TagModel`: TF-IDF features, one-vs-rest ridge classifiers, per-tag thresholds.
+"""`TagModel`: TF-IDF features, one-vs-rest linear classifiers, per-tag thresholds.
 
-The classifiers are least-squares (ridge) one-vs-rest models solved all at once in the dual: with
-K = X Xᵀ + 1 (the +1 is the intercept) and G = K + αI, the weights of every tag come from one
-Cholesky factorisation of G, and the exact leave-one-out score of every training article for every
-tag comes from the diagonal of G⁻¹ at no extra cost (Y - G⁻¹Y / diag(G⁻¹)). Those held-out scores
-choose the per-tag thresholds and fit the calibration, so no k-fold refitting is needed. With
-loss='squared_hinge' each tag is fitted to the L2-SVM loss instead, which stops well-classified
-articles from bending the weights (`squared_hinge`: LIBLINEAR's start, then a few active-set Newton
-steps per tag to the exact minimum, with its own leave-one-out scores). The dual weights give the
-primal weights W = Xᵀ A, which the model keeps one byte per weight (`weights.CompactWeights`):
-decoded in full for a batch, row by row for a few texts.
+By default every tag is a least-squares (ridge) classifier, all solved at once in the dual
+(`dual`), which also gives the exact leave-one-out score of every training article for every tag.
+With loss='squared_hinge' each tag is fitted to the L2-SVM loss instead (`squared_hinge`), which
+stops well-classified articles from bending the weights, with its own leave-one-out scores. Those
+held-out scores choose the per-tag thresholds (`thresholds`) and fit the calibration
+(`calibration`), so no k-fold refitting is needed. The model keeps the primal weights W = Xᵀ A one
+byte per weight (`weights.CompactWeights`): decoded in full for a batch, row by row for a few texts.
+
+Prediction needs only NumPy: SciPy and scikit-learn are imported by training and by large batches.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
-import time
-import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
-from . import features as features_
-from .calibration import apply_platt
-from .errors import DataError, NotFittedError
-from .metrics import compute_metrics
-from .parallel import run_threads
-from .text import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for, weight_title
-from .thresholds import RULES, apply_thresholds, share_of_best, tune_thresholds
-from .weights import CompactWeights
+from classifier.errors import DataError, NotFittedError
+from classifier.evaluation.metrics import compute_metrics
+from classifier.evaluation.splits import hash_folds
+from classifier.model.calibration import apply_platt
+from classifier.model.params import Params
+from classifier.model.thresholds import RULES, apply_thresholds, share_of_best, tune_thresholds
+from classifier.model.weights import CompactWeights
+from classifier.parallel import map_texts
+from classifier.progress import Progress, no_progress
+from classifier.text import tfidf
+from classifier.text.normalize import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for, weight_title
 
-Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as work advances; total 0 means 'unknown'."""
+if TYPE_CHECKING:
+    from scipy import sparse
 
-_BLOCK = 512
 LOSSES = ("squared_hinge", "ridge")
 # Weights under 1% of their tag's largest are stored as 0: about 70% of them, which halved the
 # compressed codes (OrangeSum 16.7 -> 8.6 MB, Reuters 0.91 -> 0.48 MB as one zlib block) while
 # validation F1 moved by at most 0.0025 (docs/benchmarks.md, ablation and model size).
 PRUNE = 0.01
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    pass
 
 
 def _check_texts(X: Iterable[str], name: str = "X") -> list[str]:
@@ -57,24 +51,6 @@ def _check_texts(X: Iterable[str], name: str = "X") -> list[str]:
         if not isinstance(t, str):
             raise DataError(f"{name}[{i}] must be a string; got {type(t).__name__}")
     return texts
-
-
-def _fold_of(article_index: int, n_folds: int = 2) -> int:
-    return zlib.crc32(str(article_index).encode()) % n_folds
-
-
-def _primal_weights(X: sparse.csr_matrix, A: np.ndarray, n_threads: int, block: int = 4096) -> np.ndarray:
-    """Xᵀ A by blocks of feature rows (so no temporary is the size of the result), shared among
-    threads (scipy's sparse product releases the GIL in part)."""
-    XT = X.T.tocsr()
-    A = np.asarray(A, dtype=np.float32)
-    W = np.empty((XT.shape[0], A.shape[1]), dtype=np.float32)
-
-    def part(lo: int) -> None:
-        W[lo:lo + block] = XT[lo:lo + block] @ A
-
-    run_threads(part, range(0, XT.shape[0], block), n_threads)
-    return W
 
 
 def _product(X: sparse.csr_matrix, W: np.ndarray, block: int = 512) -> np.ndarray:
@@ -89,34 +65,7 @@ def _product(X: sparse.csr_matrix, W: np.ndarray, block: int = 512) -> np.ndarra
     return out
 
 
-class _Params:
-    """scikit-learn's parameter protocol (get_params / set_params / clone), without importing it,
-    so that loading a model for prediction does not pay scikit-learn's start-up time."""
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params) -> _Params:
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) != v]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-
-class TagModel(_Params):
-    row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
-
+class TagModel(Params):
     """Multi-label tagger for news articles.
 
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
@@ -147,6 +96,8 @@ class TagModel(_Params):
     co-occurrence of the 30 most frequent tags), `validation_` (held-out metrics), `dropped_tags_`
     (tags below min_tag_count).
     """
+
+    row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
 
     def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
                  ngram_range: tuple[int, int] = (1, 1),
@@ -201,14 +152,14 @@ class TagModel(_Params):
             return texts
         return [weight_title(t, int(self.title_weight)) for t in texts]
 
-    def _fit_features(self, texts: Sequence[str]) -> tuple[features_.FeatureSpace, sparse.csr_matrix]:
+    def _fit_features(self, texts: Sequence[str]) -> tuple[tfidf.FeatureSpace, sparse.csr_matrix]:
         """TF-IDF space and training rows: our own fit for word unigrams, scikit-learn's otherwise."""
         n = len(texts)
         settings = dict(min_df=self.min_df if n >= 10 * self.min_df else 1,
                         max_df=self.max_df if n >= 20 else 1.0, sublinear_tf=self.sublinear_tf)
         stop_words = stop_words_for(self.language)
         if tuple(self.ngram_range) == (1, 1):
-            return features_.fit_space(texts, language=self.language, token_pattern=TOKEN_PATTERN,
+            return tfidf.fit_space(texts, language=self.language, token_pattern=TOKEN_PATTERN,
                                        stop_words=stop_words, n_jobs=self._n_jobs(), **settings)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -216,12 +167,12 @@ class TagModel(_Params):
                                      stop_words=stop_words, ngram_range=tuple(self.ngram_range),
                                      dtype=np.float32, **settings)
         X = vectorizer.fit_transform(texts).tocsr()
-        return features_.FeatureSpace.from_vectorizer(vectorizer, self.language), X
+        return tfidf.FeatureSpace.from_vectorizer(vectorizer, self.language), X
 
     def fit(self, X: Sequence[str], y: Sequence[Sequence[str]], *, progress: Progress | None = None) -> TagModel:
         """Learn from texts `X` and their tag lists `y`. Returns self."""
         self._validate_params()
-        progress = progress or _no_progress
+        progress = progress or no_progress
         texts = _check_texts(X)
         if isinstance(y, (str, bytes)):
             raise DataError("y must be a list of tag lists, one per text")
@@ -235,7 +186,6 @@ class TagModel(_Params):
                 f"{len(texts)} articles exceed max_dual_samples={self.max_dual_samples} "
                 f"(the solver needs {len(texts) ** 2 * 4 / 2**30:.1f} GiB); raise it if memory allows"
             )
-        started = time.perf_counter()
         counts = Counter(t for tags in tag_lists for t in set(tags))
         self.classes_ = np.array(sorted(t for t, c in counts.items() if c >= self.min_tag_count), dtype=object)
         if len(self.classes_) == 0:
@@ -264,56 +214,29 @@ class TagModel(_Params):
         progress("vectorising", len(texts), len(texts))
 
         if self.loss == "squared_hinge":
-            from . import squared_hinge
+            from classifier.model import squared_hinge
 
             A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self._n_jobs(), progress=progress)
         else:
-            A, loo = self._solve_dual(Xs, Y, progress)
+            from classifier.model import dual
+
+            A, loo = dual.solve(Xs, Y, self.alpha, progress)
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = self._tune(loo, Y).astype(np.float32)
-        from .calibration import fit_platt
+        from classifier.model.calibration import fit_platt
 
         self.calibration_ = fit_platt(loo, Y)
         self.validation_ = self._cross_fit_validation(loo, Y)
         progress("thresholds", len(self.classes_), len(self.classes_))
 
         progress("weights", 0, 1)
-        self.weights_ = CompactWeights.from_dense(_primal_weights(Xs, A, self._n_jobs()), prune=PRUNE)
+        from classifier.model.dual import primal_weights
+
+        self.weights_ = CompactWeights.from_dense(primal_weights(Xs, A, self._n_jobs()), prune=PRUNE)
         self.__dict__.pop("_coef", None)
         self.intercept_ = A.sum(axis=0).astype(np.float32)
         progress("weights", 1, 1)
-        self.n_train_ = len(texts)
-        self.fit_seconds_ = time.perf_counter() - started
         return self
-
-    def _solve_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray,
-                    progress: Progress) -> tuple[np.ndarray, np.ndarray]:
-        """Dual ridge for every tag at once: returns dual weights A and leave-one-out scores."""
-        import scipy.linalg as sla
-
-        n = Xs.shape[0]
-        XT = Xs.T.tocsc()
-        G = np.empty((n, n), dtype=np.float32, order="F")  # LAPACK order: factorised in place, no copy
-        starts = list(range(0, n, _BLOCK))
-        for done, s in enumerate(starts):
-            # Upper triangle only: the Cholesky below reads nothing else.
-            G[s:s + _BLOCK, s:] = (Xs[s:s + _BLOCK] @ XT[:, s:]).toarray()
-            progress("kernel", done + 1, len(starts))
-        G += 1.0  # intercept as a constant feature
-        G[np.diag_indices(n)] += self.alpha
-        progress("solving", 0, 3)
-        factor, info = sla.lapack.spotrf(G, lower=0, overwrite_a=1)
-        if info != 0:
-            raise DataError(f"the kernel matrix is not positive definite (LAPACK info {info}); raise alpha")
-        progress("solving", 1, 3)
-        inverse, info = sla.lapack.spotri(factor, lower=0, overwrite_c=1)  # upper triangle of G⁻¹
-        del factor, G
-        progress("solving", 2, 3)
-        A = sla.blas.ssymm(1.0, inverse, Y, side=0, lower=0)
-        loo = Y - A / np.diag(inverse)[:, None]
-        del inverse
-        progress("solving", 3, 3)
-        return A, loo
 
     def _share_allowed(self, proba: np.ndarray, share: float) -> np.ndarray | None:
         """Where the share-of-best rule lets a tag be decided (None: everywhere): at least `share` of
@@ -327,7 +250,7 @@ class TagModel(_Params):
 
     def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray) -> dict:
         """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
-        fold = np.array([_fold_of(i) for i in range(len(Y))])
+        fold = hash_folds(range(len(Y)), 2)
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.
@@ -357,13 +280,6 @@ class TagModel(_Params):
         state.pop("_coef", None)  # derived; the saved model keeps only the one-byte codes
         return state
 
-    # Parameters newer than some saved models, with the value those models were trained with.
-    _LEGACY_PARAMS = {"loss": "ridge", "threshold_rule": "scutfbr", "min_share": 0.0, "share_min_support": 0,
-                      "title_weight": 1}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({**self._LEGACY_PARAMS, **state})
-
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
             raise NotFittedError("this TagModel is not trained yet; call fit(texts, tags) first")
@@ -376,19 +292,23 @@ class TagModel(_Params):
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         if len(texts) >= self.row_batch_limit:
             _ = self.coef_  # decode the weights before forking, so that workers inherit them
-        return np.vstack(features_.map_texts(self._scores_serial, texts, n_jobs=self._n_jobs()))
+        return np.vstack(map_texts(self._scores_serial, texts, n_jobs=self._n_jobs()))
 
     def _scores_serial(self, texts: Sequence[str]) -> np.ndarray:
         """Raw scores in this process: through all decoded weights once they exist (callers decode
         them for batches of `row_batch_limit` texts or more), else through the weight rows of the
         words these texts contain."""
-        X = features_.transform(self.features_, self._weighted(texts))
+        texts = self._weighted(texts)
         if "_coef" in self.__dict__:
-            scores = _product(X, self.coef_)
-        else:
-            used = np.unique(X.indices)
-            X = sparse.csr_matrix((X.data, np.searchsorted(used, X.indices), X.indptr), shape=(X.shape[0], len(used)))
-            scores = X @ self.weights_.rows(used)
+            scores = _product(tfidf.transform(self.features_, texts), self.coef_)
+        else:  # NumPy only: a cold `classifier predict` need not import SciPy
+            indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
+            used, where = np.unique(indices, return_inverse=True)
+            rows = self.weights_.rows(used)
+            scores = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
+            for i in range(len(texts)):
+                a, b = indptr[i], indptr[i + 1]
+                scores[i] = data[a:b] @ rows[where[a:b]]
         return np.asarray(scores, dtype=np.float32) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:

@@ -8,18 +8,17 @@ SHA-256 against the manifest, and says clearly what is wrong.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
+from classifier.errors import ModelError
+from classifier.fileio import atomic_write, atomic_write_text, sha256_of, write_json
 
 FORMAT = "news-tag-classifier"
-FORMAT_VERSION = 2  # 2: one-byte primal weights instead of the dual form
+FORMAT_VERSION = 3  # 2: one-byte primal weights instead of the dual form; 3: the package's new module layout
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 LATEST = "latest"
@@ -28,45 +27,6 @@ LATEST = "latest"
 def artifacts_root() -> Path:
     """Where runs go: $CLASSIFIER_ARTIFACTS, or ./artifacts."""
     return Path(os.environ.get("CLASSIFIER_ARTIFACTS", "artifacts"))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; give the file the usual permissions
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_json(path: Path, payload: Any) -> None:
-    """Atomically write pretty, UTF-8 JSON."""
-    atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 def new_run_dir(root: Path | None = None) -> Path:
@@ -85,7 +45,7 @@ def versions() -> dict[str, str]:
     import scipy
     import sklearn  # noqa: F401  (versions are written at training time, when it is loaded anyway)
 
-    from . import __version__
+    from classifier import __version__
 
     return {"classifier": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
             "scipy": scipy.__version__, "python": platform.python_version()}
@@ -98,17 +58,8 @@ def save_model(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / MODEL_FILE
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{MODEL_FILE}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, _umask_mode())
-    try:
-        joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION, "model": model}, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model}
+    atomic_write(target, lambda tmp: joblib.dump(payload, tmp))
     full = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(),
             "model_file": MODEL_FILE, "model_sha256": sha256_of(target),
             "model_bytes": target.stat().st_size, **manifest}
@@ -132,17 +83,24 @@ def point_latest(run_dir: Path, root: Path | None = None) -> None:
         atomic_write_text(link, str(Path(run_dir).resolve()) + "\n")
 
 
+def latest_run(root: Path | None = None) -> Path | None:
+    """The run `<root>/latest` names (a symlink, or the one-line file written where links fail), if any."""
+    link = (root or artifacts_root()) / LATEST
+    if link.is_symlink() or link.is_dir():
+        return link.resolve()
+    if link.is_file():
+        return Path(link.read_text(encoding="utf-8").strip())
+    return None
+
+
 def resolve_model_dir(path: str | Path | None = None) -> Path:
     """The run folder for `path` (a run folder, its model.joblib, or None for the latest run)."""
     if path is None:
-        link = artifacts_root() / LATEST
-        if link.is_symlink() or link.is_dir():
-            return link.resolve()
-        if link.is_file():
-            return Path(link.read_text(encoding="utf-8").strip())
-        raise ModelError(
-            f"no trained model: {link} does not exist; run `classifier train` first or pass --model DIR"
-        )
+        latest = latest_run()
+        if latest is None:
+            raise ModelError(f"no trained model: {artifacts_root() / LATEST} does not exist; run `classifier "
+                             "train` first or pass --model DIR")
+        return latest
     path = Path(path)
     if path.is_file():
         return path.parent
@@ -172,7 +130,7 @@ def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> An
     """
     import joblib
 
-    from .model import TagModel
+    from classifier.model import TagModel
 
     run_dir = resolve_model_dir(path)
     manifest = read_manifest(run_dir)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .duplicates import find_duplicates, groups, text_key
-from .errors import DataError
-from .text import fold_accents
-from .types import Corpus
+from classifier.corpus.duplicates import find_duplicates, groups, text_key
+from classifier.text.normalize import fold_accents
+from classifier.types import Corpus
 
 
 def variant_key(tag: str) -> str:
@@ -30,37 +27,6 @@ def tag_variants(tag_lists: list[list[str]]) -> list[list[tuple[str, int]]]:
         by_key.setdefault(variant_key(tag), []).append(tag)
     found = [sorted(((t, counts[t]) for t in g), key=lambda x: (-x[1], x[0])) for g in by_key.values() if len(g) > 1]
     return sorted(found, key=lambda g: -sum(c for _, c in g))
-
-
-def load_tag_map(path: str | Path) -> dict[str, str]:
-    """A CSV of `from,to` rows (a header row named from,to is allowed); an empty `to` drops the tag."""
-    path = Path(path)
-    try:
-        rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such tag map; give a CSV with from,to columns") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not valid UTF-8; re-save the tag map as UTF-8") from None
-    mapping: dict[str, str] = {}
-    for lineno, row in enumerate(rows, 1):
-        if not row or (lineno == 1 and [c.strip().lower() for c in row[:2]] == ["from", "to"]):
-            continue
-        if len(row) < 2:
-            raise DataError(f"{path}:{lineno}: expected two columns from,to; got {row!r}")
-        mapping[row[0].strip()] = row[1].strip()
-    return mapping
-
-
-def apply_tag_map(tag_lists: list[list[str]], mapping: dict[str, str]) -> list[list[str]]:
-    out = []
-    for tags in tag_lists:
-        new: list[str] = []
-        for t in tags:
-            t = mapping.get(t, t)
-            if t and t not in new:
-                new.append(t)
-        out.append(new)
-    return out
 
 
 def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15) -> dict[str, Any]:

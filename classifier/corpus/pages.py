@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .errors import DataError, ParseError
-from .types import Article
+from classifier.errors import DataError, ParseError
+from classifier.types import Article
 
 MONTHS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
           "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,

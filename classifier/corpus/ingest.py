@@ -4,9 +4,7 @@ merged into a duplicate, or rejected with its reason (written to a rejects file)
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -14,18 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .artifacts import atomic_write_text
-from .data import split_tags
-from .duplicates import find_duplicates, groups, text_key
-from .errors import DataError, ParseError
-from .model import Progress, _no_progress
-from .pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
-from .stats import apply_tag_map
-from .types import Article
-
-PAGE_SUFFIXES = (".txt", ".text")
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-TABLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+from classifier.corpus.articles import split_tags
+from classifier.corpus.duplicates import find_duplicates, groups, text_key
+from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
+from classifier.corpus.reader import TABLE_KINDS, decode, file_kind, iter_records, read_bytes
+from classifier.corpus.tagmap import apply_tag_map
+from classifier.errors import DataError, ParseError
+from classifier.fileio import atomic_write_text
+from classifier.progress import Progress, no_progress
+from classifier.types import Article, Skipped
 
 
 @dataclass
@@ -60,68 +55,12 @@ class ImportReport:
                 "merged_duplicates": self.merged, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
 
 
-def decode(data: bytes, where: str) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8, else Windows-1252, else Latin-1; binary is refused."""
-    if b"\x00" in data[:4096]:
-        raise DataError(f"{where}: unreadable encoding (binary data, NUL bytes)")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else "windows-1252"
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
-
-
 def _files(paths: list[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
         else:
             yield path
-
-
-def _kind(path: Path) -> str | None:
-    name = path.name.lower().removesuffix(".gz")
-    for suffixes, kind in ((PAGE_SUFFIXES, "page"), (HTML_SUFFIXES, "html"), (TABLE_SUFFIXES, "table")):
-        if name.endswith(suffixes):
-            return kind
-    return None
-
-
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
-
-
-def _table_records(path: Path, text: str | None, raw: bytes) -> Iterator[tuple[str, dict | None, str | None]]:
-    """(where, record, error) for each record of a tabular export."""
-    import pandas as pd
-
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith(".parquet"):
-        frame = pd.read_parquet(io.BytesIO(raw))
-        for i, record in enumerate(frame.to_dict(orient="records")):
-            yield f"{path}:row {i + 1}", record, None
-        return
-    assert text is not None
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield f"{path}:{lineno}", None, f"parse failure: invalid JSON ({exc.msg})"
-                continue
-            yield f"{path}:{lineno}", record if isinstance(record, dict) else None, \
-                None if isinstance(record, dict) else "parse failure: not a JSON object"
-        return
-    frame = pd.read_csv(io.StringIO(text), sep="\t" if name.endswith(".tsv") else ",", dtype=str,
-                        keep_default_na=False)
-    for i, record in enumerate(frame.to_dict(orient="records")):
-        yield f"{path}:{i + 2}", record, None
 
 
 def _from_record(record: dict, where: str, cols: Columns) -> Article:
@@ -146,45 +85,54 @@ def _articles(paths: list[Path], profile: PageProfile, cols: Columns, report: Im
         rejects.append({"source": where, "status": "rejected", "reason": reason})
 
     for path in _files(paths):
-        kind = _kind(path)
+        kind = file_kind(path)
         if kind is None:
             reject(str(path), "unsupported file type: use .txt pages, .html, .jsonl, .csv, .tsv or .parquet")
-            continue
-        try:
-            raw = _read_bytes(path)
-        except (OSError, EOFError) as exc:
-            reject(str(path), f"unreadable file: {exc}")
-            continue
-        text = None
-        if not path.name.lower().removesuffix(".gz").endswith(".parquet"):
-            try:
-                text, encoding = decode(raw, str(path))
-            except DataError as exc:
-                reject(str(path), f"unreadable encoding: {exc}")
-                continue
-            report.decoded[encoding] += 1
-        if kind in ("page", "html"):
-            report.read += 1
-            try:
-                parse = parse_text_page if kind == "page" else parse_html_page
-                yield parse(text, profile=profile, source=str(path), article_id=path.name.split(".")[0])
-            except ParseError as exc:
-                report.read -= 1
-                reject(str(path), f"parse failure: {exc}")
-            continue
-        try:
-            for where, record, error in _table_records(path, text, raw):
-                if error or record is None:
-                    reject(where, error or "parse failure")
-                    continue
+        elif kind in TABLE_KINDS:
+            yield from _table_articles(path, cols, report, reject)
+        else:
+            article = _page_article(path, kind, profile, report, reject)
+            if article is not None:
                 report.read += 1
-                try:
-                    yield _from_record(record, where, cols)
-                except DataError as exc:
-                    report.read -= 1
-                    reject(where, f"parse failure: {exc}")
-        except Exception as exc:  # pandas / pyarrow raise many types for malformed files
-            reject(str(path), f"parse failure: cannot read as a table ({exc})")
+                yield article
+
+
+def _page_article(path: Path, kind: str, profile: PageProfile, report: ImportReport, reject) -> Article | None:
+    try:
+        text, encoding = decode(read_bytes(path), str(path))
+    except DataError as exc:
+        reason = "unreadable encoding" if "encoding" in str(exc) else "unreadable file"
+        reject(str(path), f"{reason}: {exc}")
+        return None
+    report.decoded[encoding] += 1
+    try:
+        parse = parse_text_page if kind == "page" else parse_html_page
+        return parse(text, profile=profile, source=str(path), article_id=path.name.split(".")[0])
+    except ParseError as exc:
+        reject(str(path), f"parse failure: {exc}")
+        return None
+
+
+def _table_articles(path: Path, cols: Columns, report: ImportReport, reject) -> Iterator[Article]:
+    skipped: list[Skipped] = []
+    encodings: Counter = Counter()
+    try:
+        for where, record in iter_records(path, on_error="skip", skipped=skipped, fallback=True,
+                                          encodings=encodings):
+            try:
+                article = _from_record(record, where, cols)
+            except DataError as exc:
+                reject(where, f"parse failure: {exc}")
+                continue
+            report.read += 1
+            yield article
+    except DataError as exc:  # the file as a whole (unreadable, not gzip)
+        reject(str(path), f"unreadable file: {exc}")
+    for s in skipped:
+        reject(s.where, s.reason if s.reason.startswith(("parse failure", "unreadable")) else
+               f"parse failure: {s.reason}")
+    for encoding in encodings:
+        report.decoded[encoding] += 1
 
 
 def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfile = DEFAULT_PROFILE,
@@ -198,7 +146,7 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     """
     if dedupe not in ("none", "exact", "near"):
         raise DataError(f"dedupe must be none, exact or near; got {dedupe!r}")
-    progress = progress or _no_progress
+    progress = progress or no_progress
     out = Path(out)
     cols = columns or Columns()
     report = ImportReport(out, out.with_name(out.name.removesuffix(".gz").removesuffix(".jsonl") + ".rejects.jsonl"))
@@ -246,7 +194,7 @@ def _unique_ids(articles: list[Article]) -> list[Article]:
 
 def _merge_duplicates(articles: list[Article], dedupe: str, threshold: float, report: ImportReport,
                       rejects: list[dict]) -> list[Article]:
-    from .duplicates import Pair
+    from classifier.corpus.duplicates import Pair
 
     by_key: dict[str, int] = {}
     pairs = []

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .features import fit_space
-from .text import TOKEN_PATTERN, prepare_fr, stop_words_for
+from classifier.text.normalize import TOKEN_PATTERN, prepare_fr, stop_words_for
+from classifier.text.tfidf import fit_space
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .evaluation import Evaluation  # noqa: E402
+from classifier.evaluation.scoring import Evaluation  # noqa: E402
 
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 12,
                      "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100})
@@ -164,7 +164,7 @@ def save_png(fig: Figure, path) -> bytes:
     """PNG bytes of `fig` (written atomically to `path` too, if given)."""
     import io
 
-    from .artifacts import atomic_write_bytes
+    from classifier.fileio import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier import features
-from classifier.features import FeatureSpace, transform
-from classifier.text import TOKEN_PATTERN, prepare_fr, stop_words_for
+from classifier import parallel
+from classifier.text import tfidf as features
+from classifier.text.normalize import TOKEN_PATTERN, prepare_fr, stop_words_for
+from classifier.text.tfidf import FeatureSpace, transform
 
 TEXTS = ["L’armée israélienne et le Maroc", "Qu’il pleuve sur Paris, l’été", "Le Maroc, le Maroc !",
          "mot inconnu seulement", "", "Israël et la défense de l'État"] * 3
@@ -26,15 +27,15 @@ def test_parallel_equals_serial(monkeypatch):
     v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, sublinear_tf=True, dtype=np.float32)
     v.fit(TEXTS)
     space = FeatureSpace.from_vectorizer(v, "fr")
-    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_TEXTS", 4)
     many = TEXTS * 5
     assert abs(transform(space, many, n_jobs=2) - transform(space, many, n_jobs=1)).max() == 0
 
 
 def test_fit_space_equals_sklearn_fit(monkeypatch):
-    from classifier.features import fit_space
+    from classifier.text.tfidf import fit_space
 
-    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_TEXTS", 4)
     texts = TEXTS + ["Le Maroc et la France", "la défense du Maroc", "Paris et Rabat, l’armée"] * 2
     stop = stop_words_for("fr")
     v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop, min_df=2,
@@ -62,9 +63,9 @@ def test_fast_path_equals_sklearn_on_awkward_text(monkeypatch):
 
 
 def test_chunks_hold_about_the_same_number_of_characters(monkeypatch):
-    from classifier.features import map_texts
+    from classifier.parallel import map_texts
 
-    monkeypatch.setattr(features, "PARALLEL_MIN_TEXTS", 4)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_TEXTS", 4)
     texts = ["x" * 1000] + ["y"] * 999  # one long text, then short ones
     assert map_texts(len, texts, n_jobs=2) == [250, 750]
     pairs = [(str(i), t) for i, t in enumerate(texts)]  # (id, text) items count by their text

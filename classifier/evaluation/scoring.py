@@ -1,19 +1,32 @@
-"""Evaluate a trained model on labeled articles: metrics, per-tag figures, errors, examples;
-k-fold cross-validation, learning curves and model comparison. Plain data out; nothing printed."""
+"""Measure a trained model on labeled articles: metrics, per-tag figures, errors, examples, and the
+comparison of two evaluations. Plain data out; nothing printed, nothing trained."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import DataError
-from .metrics import compute_metrics, per_tag_prf
-from .model import Progress, TagModel, _no_progress
-from .text import fold_accents
-from .types import Corpus
+from classifier.errors import DataError
+from classifier.evaluation.metrics import compute_metrics, per_tag_prf
+from classifier.progress import Progress, no_progress
+from classifier.text.normalize import fold_accents
+from classifier.types import Corpus
+
+
+class Scorer(Protocol):
+    """What an evaluation needs of a fitted model (`TagModel` is one)."""
+
+    classes_: Any
+    thresholds_: Any
+
+    def decision_function(self, X: list[str]) -> np.ndarray: ...
+
+    def decide(self, scores: np.ndarray) -> np.ndarray: ...
+
+    def scores_to_proba(self, scores: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -98,9 +111,9 @@ def align_tags(tag_lists: list[list[str]], classes: list[str],
     return Y, unknown
 
 
-def evaluate_model(model: TagModel, corpus: Corpus, *, progress: Progress | None = None) -> Evaluation:
+def evaluate_model(model: Scorer, corpus: Corpus, *, progress: Progress | None = None) -> Evaluation:
     """Tag `corpus` with `model` and measure it against the corpus's own tags."""
-    progress = progress or _no_progress
+    progress = progress or no_progress
     if not corpus.has_tags or not any(corpus.tags):
         raise DataError(f"{corpus.path}: no article has tags, so there is nothing to evaluate against; "
                         "give a labeled file (see --tags-col)")
@@ -134,85 +147,3 @@ def compare(a: Evaluation, b: Evaluation) -> dict[str, Any]:
     tags.sort(key=lambda r: (-abs(r["delta"]), -r["support"]))
     return {"metrics": metrics, "tags": tags, "only_in_a": sorted(set(a.classes) - set(b.classes)),
             "only_in_b": sorted(set(b.classes) - set(a.classes))}
-
-
-def stratified_folds(Y: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
-    """Fold number (0..k-1) per article by iterative stratification (Sechidis et al. 2011): the rarest
-    tags are dealt out first, each article to the fold that most lacks its tag, so that rare tags
-    reach every fold they can."""
-    Y = np.asarray(Y, dtype=bool)
-    n = len(Y)
-    if not 2 <= k <= n:
-        raise DataError(f"--cv needs 2 <= K <= number of articles ({n}); got {k}")
-    rng = np.random.default_rng(seed)
-    folds = np.full(n, -1)
-    want_total = np.full(k, n / k)
-    want_tag = np.tile(Y.sum(0) / k, (k, 1)).astype(np.float64)
-    remaining = Y.copy()
-    unassigned = np.ones(n, dtype=bool)
-    while unassigned.any():
-        counts = remaining[unassigned].sum(0)
-        if counts.max() == 0:
-            rest = np.flatnonzero(unassigned)
-            for i in rng.permutation(rest):
-                f = int(np.argmax(want_total + rng.random(k) * 1e-6))
-                folds[i] = f
-                want_total[f] -= 1
-            break
-        tag = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
-        for i in rng.permutation(np.flatnonzero(unassigned & Y[:, tag])):
-            need = want_tag[:, tag]
-            best = np.flatnonzero(need == need.max())
-            if len(best) > 1:
-                best = best[want_total[best] == want_total[best].max()]
-            f = int(rng.choice(best))
-            folds[i] = f
-            unassigned[i] = False
-            want_total[f] -= 1
-            want_tag[f] -= Y[i]
-    return folds
-
-
-def cross_validate(corpus: Corpus, params: dict[str, Any], k: int, *, progress: Progress | None = None,
-                   seed: int = 0) -> dict[str, Any]:
-    """Mean and standard deviation of every metric over k stratified folds of `corpus`."""
-    progress = progress or _no_progress
-    probe = TagModel(**params)
-    counts = Counter(t for tags in corpus.tags for t in set(tags))
-    classes = sorted(t for t, c in counts.items() if c >= probe.min_tag_count)
-    Y, _ = align_tags(corpus.tags, classes)
-    folds = stratified_folds(Y, k, seed=seed)
-    per_fold = []
-    for f in range(k):
-        progress("cross-validation", f, k)
-        train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
-        model = TagModel(**params).fit([corpus.texts[i] for i in train], [corpus.tags[i] for i in train])
-        sub = Corpus(corpus.path, [corpus.ids[i] for i in test], [corpus.texts[i] for i in test],
-                     [corpus.tags[i] for i in test])
-        per_fold.append(evaluate_model(model, sub).metrics)
-    progress("cross-validation", k, k)
-    names = list(per_fold[0])
-    return {"folds": k, "per_fold": per_fold,
-            "mean": {m: round(float(np.mean([p[m] for p in per_fold])), 4) for m in names},
-            "std": {m: round(float(np.std([p[m] for p in per_fold])), 4) for m in names}}
-
-
-def learning_curve(train: Corpus, test: Corpus, params: dict[str, Any], *,
-                   fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0), seed: int = 0,
-                   progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Micro/macro F1 on `test` of models trained on growing random shares of `train`."""
-    progress = progress or _no_progress
-    order = np.random.default_rng(seed).permutation(len(train))
-    rows = []
-    for step, frac in enumerate(fractions):
-        progress("learning curve", step, len(fractions))
-        take = np.sort(order[: max(2, int(round(frac * len(train))))])
-        try:
-            model = TagModel(**params).fit([train.texts[i] for i in take], [train.tags[i] for i in take])
-        except DataError:
-            continue  # too few articles for any tag to reach min_tag_count
-        m = evaluate_model(model, test).metrics
-        rows.append({"articles": len(take), "fraction": frac, "micro_f1": m["micro_f1"],
-                     "macro_f1": m["macro_f1"], "tags_learned": len(model.classes_)})
-    progress("learning curve", len(fractions), len(fractions))
-    return rows

@@ -1,11 +1,9 @@
-import json
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from classifier import DataError, evaluate_model, load_articles, load_model
-from classifier.evaluation import align_tags, compare, cross_validate, learning_curve, stratified_folds
+from classifier.evaluation.scoring import align_tags, compare
 from classifier.types import Corpus
 
 
@@ -52,27 +50,3 @@ def test_compare_against_itself_is_zero(ev):
     c = compare(ev, ev)
     assert all(v["delta"] == 0 for v in c["metrics"].values())
     assert all(r["delta"] == 0 for r in c["tags"])
-
-
-def test_stratified_folds_keep_rare_tags_spread():
-    rng = np.random.default_rng(0)
-    Y = rng.random((300, 6)) < [0.5, 0.2, 0.05, 0.03, 0.02, 0.01]
-    folds = stratified_folds(Y, 3)
-    assert set(folds.tolist()) == {0, 1, 2}
-    sizes = np.bincount(folds)
-    assert sizes.max() - sizes.min() <= 3
-    for j in range(6):
-        per_fold = [Y[folds == f, j].sum() for f in range(3)]
-        assert max(per_fold) - min(per_fold) <= 1, (j, per_fold)
-    with pytest.raises(DataError, match="--cv"):
-        stratified_folds(Y, 1)
-
-
-def test_cross_validate_and_learning_curve(mini_path):
-    corpus = load_articles(mini_path)
-    cv = cross_validate(corpus, {"min_tag_count": 3}, 3)
-    assert cv["folds"] == 3 and len(cv["per_fold"]) == 3
-    assert 0 < cv["mean"]["micro_f1"] <= 1 and cv["std"]["micro_f1"] >= 0
-    rows = learning_curve(corpus, corpus, {"min_tag_count": 3}, fractions=(0.5, 1.0))
-    assert [r["articles"] for r in rows] == [75, 150]
-    json.dumps(rows)

@@ -10,8 +10,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .artifacts import atomic_write_text, write_json
-from .evaluation import Evaluation
+from classifier.evaluation.scoring import Evaluation
+from classifier.fileio import atomic_write_text, write_json
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -133,7 +133,7 @@ def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None =
                  comparison: dict | None = None, cv: dict | None = None, learning: list | None = None,
                  progress=None) -> dict[str, Path]:
     """Write every output of an evaluation into `out`; returns the paths by name."""
-    from . import plots
+    from classifier.evaluation import plots
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from classifier.data import load_articles, merge_tag_variants, split_tags
+from classifier.corpus.articles import load_articles, merge_tag_variants, split_tags
 from classifier.errors import DataError
 
 

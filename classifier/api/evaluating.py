@@ -1,0 +1,139 @@
+"""`evaluate` a saved model on labeled articles (metrics, report, comparison, learning curve) and
+`cross_validate` settings over stratified folds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.api import runs
+from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
+from classifier.errors import DataError
+from classifier.evaluation.scoring import align_tags, compare, evaluate_model
+from classifier.evaluation.splits import stratified_folds
+from classifier.fileio import write_json
+from classifier.model import TagModel
+from classifier.progress import Progress, no_progress
+from classifier.types import Corpus
+
+
+@dataclass
+class EvaluateResult:
+    """What `evaluate` produced: the evaluation, the files written, and the optional extras."""
+
+    evaluation: Any
+    paths: dict[str, Path]
+    comparison: dict[str, Any] | None = None
+    learning: list[dict[str, Any]] | None = None
+
+
+def evaluate(data: str | Path | None = None, *, model: str | Path | None = None, out: str | Path | None = None,
+             compare_with: str | Path | None = None, learning_curve: bool = False,
+             train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
+             title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+             progress: Progress | None = None) -> EvaluateResult:
+    """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
+    per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
+
+    `compare_with` evaluates a second model on the same data and reports the deltas; `learning_curve`
+    retrains on growing shares of the training data (the manifest's, or `train_data`).
+    """
+    from classifier.evaluation.report import write_report
+
+    progress = progress or no_progress
+    path = Path(data) if data is not None else DEFAULT_TEST
+    run_dir = runs.resolve_model_dir(model)
+    tagger = runs.load_model(run_dir)
+    tagger.manifest_["run_dir"] = str(run_dir)
+    progress("reading", 0, 0)
+    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                           tag_sep=tag_sep)
+    progress("reading", len(corpus), len(corpus))
+    ev = evaluate_model(tagger, corpus, progress=progress)
+    comparison = None
+    if compare_with is not None:
+        other = runs.load_model(compare_with)
+        comparison = compare(ev, evaluate_model(other, corpus, progress=progress))
+        comparison["a"], comparison["b"] = str(run_dir), str(runs.resolve_model_dir(compare_with))
+    learning = None
+    if learning_curve:
+        source = Path(train_data) if train_data is not None else Path(tagger.manifest_["training_data"]["path"])
+        if not source.exists():
+            raise DataError(f"{source}: training data for the learning curve not found; pass --train PATH")
+        train_corpus = load_articles(source, text_col=text_col, tags_col=tags_col, title_col=title_col,
+                                     id_col=id_col, tag_sep=tag_sep)
+        learning = fit_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
+    paths = write_report(ev, Path(out) if out is not None else run_dir,
+                         cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
+                         learning=learning, progress=progress)
+    return EvaluateResult(ev, paths, comparison, learning)
+
+
+def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
+                   out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
+                   title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+                   progress: Progress | None = None, **model_params: Any) -> dict[str, Any]:
+    """Mean and spread of every metric over `folds` stratified folds of `data` (default: the bundled
+    training split), with the settings of `model` (default: the latest run, if there is one; else the
+    defaults) overridden by `model_params`. With `out`, also written to `out`/cross_validation.json."""
+    path = Path(data) if data is not None else DEFAULT_TRAIN
+    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
+    params = {**(runs.load_model(run_dir).get_params() if run_dir is not None else {}), **model_params}
+    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                           tag_sep=tag_sep)
+    result = _cross_validate(corpus, params, folds, progress=progress)
+    result["data"] = str(path)
+    result["model"] = str(run_dir) if run_dir is not None else None
+    result["settings"] = {k: list(v) if isinstance(v, tuple) else v for k, v in TagModel(**params).get_params().items()}
+    if out is not None:
+        write_json(Path(out) / "cross_validation.json", result)
+    return result
+
+
+def _cross_validate(corpus: Corpus, params: dict[str, Any], k: int, *, progress: Progress | None = None,
+                   seed: int = 0) -> dict[str, Any]:
+    """Mean and standard deviation of every metric over k stratified folds of `corpus`."""
+    progress = progress or no_progress
+    probe = TagModel(**params)
+    counts = Counter(t for tags in corpus.tags for t in set(tags))
+    classes = sorted(t for t, c in counts.items() if c >= probe.min_tag_count)
+    Y, _ = align_tags(corpus.tags, classes)
+    folds = stratified_folds(Y, k, seed=seed)
+    per_fold = []
+    for f in range(k):
+        progress("cross-validation", f, k)
+        train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
+        model = TagModel(**params).fit([corpus.texts[i] for i in train], [corpus.tags[i] for i in train])
+        sub = Corpus(corpus.path, [corpus.ids[i] for i in test], [corpus.texts[i] for i in test],
+                     [corpus.tags[i] for i in test])
+        per_fold.append(evaluate_model(model, sub).metrics)
+    progress("cross-validation", k, k)
+    names = list(per_fold[0])
+    return {"folds": k, "per_fold": per_fold,
+            "mean": {m: round(float(np.mean([p[m] for p in per_fold])), 4) for m in names},
+            "std": {m: round(float(np.std([p[m] for p in per_fold])), 4) for m in names}}
+
+
+def fit_learning_curve(train: Corpus, test: Corpus, params: dict[str, Any], *,
+                   fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0), seed: int = 0,
+                   progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Micro/macro F1 on `test` of models trained on growing random shares of `train`."""
+    progress = progress or no_progress
+    order = np.random.default_rng(seed).permutation(len(train))
+    rows = []
+    for step, frac in enumerate(fractions):
+        progress("learning curve", step, len(fractions))
+        take = np.sort(order[: max(2, int(round(frac * len(train))))])
+        try:
+            model = TagModel(**params).fit([train.texts[i] for i in take], [train.tags[i] for i in take])
+        except DataError:
+            continue  # too few articles for any tag to reach min_tag_count
+        m = evaluate_model(model, test).metrics
+        rows.append({"articles": len(take), "fraction": frac, "micro_f1": m["micro_f1"],
+                     "macro_f1": m["macro_f1"], "tags_learned": len(model.classes_)})
+    progress("learning curve", len(fractions), len(fractions))
+    return rows

@@ -1,0 +1,113 @@
+"""`predict`: tag texts with a trained model, in batches shared among the cores; `read_texts`: the
+texts to tag from an argument, a file (one article, or a corpus) or stdin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from classifier.corpus.articles import load_articles
+from classifier.corpus.reader import TABLE_KINDS, file_kind, read_text
+from classifier.errors import DataError
+from classifier.model import TagModel
+from classifier.parallel import map_texts
+from classifier.progress import Progress, no_progress
+from classifier.types import Corpus, Prediction
+
+
+def read_texts(text: str | None = None, file: str | Path | None = None, *, text_col: str = "text",
+               title_col: str | None = "title", id_col: str = "id") -> Corpus:
+    """The texts to tag, as an unlabeled `Corpus`: `text` itself ("-" or None with no file: stdin),
+    or `file`, a plain-text article (one text, any other suffix) or a JSONL/CSV/Parquet corpus (one
+    text per record, skipped records listed)."""
+    if text is not None and file is not None:
+        raise DataError("give either a TEXT argument or --file, not both")
+    if file is not None:
+        file = Path(file)
+        if file_kind(file) in TABLE_KINDS:
+            return load_articles(file, text_col=text_col, title_col=title_col, id_col=id_col, tags_col=None,
+                                 require_tags=False, merge_variants=False)
+        content, _ = read_text(file)
+        if not content.strip():
+            raise DataError(f"{file}: the file is empty")
+        return Corpus(str(file), [file.stem], [content], [[]], has_tags=False)
+    if text is None or text == "-":
+        text = _read_stdin()
+    if not text.strip():
+        raise DataError("the text is empty; give an article's title and body")
+    return Corpus("<text>", ["1"], [text], [[]], has_tags=False)
+
+
+def _read_stdin() -> str:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise DataError("no text: pass TEXT, --file PATH, or pipe the article on stdin")
+    try:
+        return sys.stdin.buffer.read().decode("utf-8") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"stdin: not valid UTF-8 (byte {exc.start})") from None
+
+
+def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None = None, top_k: int | None = None,
+            threshold: float | None = None, min_share: float | None = None, n_scores: int = 10,
+            batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
+    """Tag `texts`. Each `Prediction` has the decided tags (best first) and the calibrated scores of
+    its `n_scores` best tags (at least every decided tag). `top_k`, `threshold` and `min_share` are
+    `TagModel.decide`'s options."""
+    progress = progress or no_progress
+    if isinstance(texts, str):
+        raise DataError("texts must be a list of strings; wrap a single text in a list")
+    ids = [str(i) for i in ids] if ids is not None else [str(i + 1) for i in range(len(texts))]
+    if len(ids) != len(texts):
+        raise DataError(f"{len(texts)} texts but {len(ids)} ids")
+    out: list[Prediction] = []
+    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, min_share, n_scores)
+    for start in range(0, len(texts), batch_size):
+        progress("tagging", start, len(texts))
+        batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))
+        if len(batch) >= model.row_batch_limit:
+            _ = model.coef_  # decoded once, before forking, so that worker processes inherit it
+        # Each process scores, decides and formats its share of the batch.
+        for part in map_texts(tag_chunk, batch, n_jobs=model._n_jobs()):
+            out.extend(part)
+    progress("tagging", len(texts), len(texts))
+    return out
+
+
+def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None,
+               min_share: float | None, n_scores: int, batch: Sequence[tuple[str, str]]) -> list[Prediction]:
+    texts = [t for _, t in batch]
+    raw = model._scores_serial(texts)
+    proba = model.scores_to_proba(raw)
+    decided = model.decide(raw, threshold=threshold, top_k=top_k, min_share=min_share, proba=proba)
+    return _predictions([i for i, _ in batch], classes, decided, proba, n_scores)
+
+
+def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,
+                 n_scores: int) -> list[Prediction]:
+    """One `Prediction` per row: decided tags and the scores of the best `n_scores` tags plus every
+    decided tag, both ordered by score (vectorised: one sort for the whole batch)."""
+    n, n_tags = proba.shape
+    shown = decided.copy()
+    k = min(n_scores, n_tags)
+    if 0 < k < n_tags:
+        np.put_along_axis(shown, np.argpartition(-proba, k - 1, axis=1)[:, :k], True, axis=1)
+    elif k == n_tags:
+        shown[:] = True
+    rows, cols = np.nonzero(shown)
+    values = proba[rows, cols]
+    order = np.lexsort((-values, rows))
+    rows, cols, values = rows[order], cols[order], np.round(values[order].astype(np.float64), 4)
+    is_decided = decided[rows, cols]
+    bounds = np.searchsorted(rows, np.arange(n + 1))
+    names = [classes[c] for c in cols.tolist()]
+    value_list, flag_list = values.tolist(), is_decided.tolist()
+    out = []
+    for i in range(n):
+        a, b = bounds[i], bounds[i + 1]
+        tags = [names[j] for j in range(a, b) if flag_list[j]]
+        out.append(Prediction(ids[i], tags, dict(zip(names[a:b], value_list[a:b]))))
+    return out

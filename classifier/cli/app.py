@@ -1,0 +1,219 @@
+"""The `classifier` command: a thin typer shell over the public API (`classifier.__all__`).
+
+Each command parses its options, calls one API function and prints (`output`). The API is imported
+inside the commands, so `classifier --help` imports neither NumPy nor the model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from classifier.cli import output
+from classifier.cli.options import (
+    FORMAT,
+    ID_COL,
+    MODEL,
+    NEAR_THRESHOLD,
+    QUIET,
+    TAG_MAP,
+    TAG_SEP,
+    TAGS_COL,
+    TEXT_COL,
+    TITLE_COL,
+    Dedupe,
+    Format,
+    Language,
+    Loss,
+    ThresholdRule,
+)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Tag news articles the way a site's editors would. Train, then predict.")
+
+
+@app.command()
+def train(
+    data: Path | None = typer.Argument(None, help="Labeled corpus (JSONL, CSV, Parquet; .gz ok). "
+                                          "Default: the bundled OrangeSum training split."),
+    out: Path | None = typer.Option(None, help="Run folder to write (default: a new folder under artifacts/)."),
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    tag_sep: str | None = TAG_SEP,
+    language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
+    min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
+    loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM: more "
+                              "accurate on Reuters, slower with hundreds of tags)."),
+    alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
+    threshold_rule: ThresholdRule = typer.Option(
+        ThresholdRule.micromacro, help="How each tag's cut is chosen on held-out scores: micromacro (micro-F1 plus "
+        "the tag's share of macro-F1: rare tags are not flooded) or scutfbr (each tag's own best F1, see --fbr)."),
+    fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="With --threshold-rule scutfbr: tags whose held-out F1 "
+                              "stays below this get a conservative threshold."),
+    min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
+    min_share: float = typer.Option(0.2, min=0.0, max=0.99, help="Drop a tag whose calibrated score is below this "
+                                    "share of the article's best tag's (0: off); see --share-min-support."),
+    share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer training articles are exempt "
+                                          "from --min-share (their thresholds already weigh macro-F1)."),
+    title_weight: int = typer.Option(1, min=1, help="How many times the title (the first line of a text) counts."),
+    tag_map: Path | None = TAG_MAP,
+    test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
+                                     "(default: the bundled test split when DATA is the bundled training split)."),
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
+) -> None:
+    """Train a tagger and save it as a new run (model.joblib + manifest.json).
+
+    Example: classifier train training_data/orangesum_train.jsonl.gz --out artifacts/my-run
+    """
+    from classifier import train as train_model
+
+    def work():
+        with output.Reporter(quiet) as reporter:
+            return train_model(
+                data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
+                tag_sep=tag_sep, tag_map=tag_map, test_data=test, progress=reporter, language=language.value,
+                min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, threshold_rule=threshold_rule.value,
+                fbr=fbr, min_tags=min_tags, min_share=min_share, share_min_support=share_min_support,
+                title_weight=title_weight)
+
+    result = output.run(work)
+    for note in result.notes:
+        typer.echo(f"warning: {note}", err=True)
+    summary, lines = output.train_summary(result, min_tag_count)
+    output.echo_json(summary) if format == Format.json else typer.echo("\n".join(lines))
+
+
+@app.command()
+def predict(
+    text: str | None = typer.Argument(None, help="The article text (omit to use --file or stdin)."),
+    file: Path | None = typer.Option(None, "--file", "-f", help="A plain-text article, or a JSONL/CSV/"
+                                        "Parquet corpus (one prediction per article)."),
+    model: Path | None = MODEL,
+    format: Format = typer.Option(Format.table, "--format", help="table, json, csv or jsonl."),
+    top_k: int | None = typer.Option(None, min=1, help="At most this many tags per article."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Cut every tag's calibrated "
+                                              "score here instead of its tuned threshold."),
+    min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Drop a tag whose calibrated score is "
+                                           "below this share of the article's best tag's (0: off; default: the "
+                                           "model's). Rare tags are exempt, as set at training."),
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
+    quiet: bool = QUIET,
+) -> None:
+    """Tag a text, a file, stdin, or a whole corpus.
+
+    Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
+    """
+    from classifier import load_model, read_texts
+    from classifier import predict as predict_tags
+
+    def work():
+        corpus = read_texts(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col)
+        for s in corpus.skipped:
+            typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
+        tagger = load_model(model)
+        with output.Reporter(quiet or len(corpus) < 5000) as reporter:
+            return predict_tags(tagger, corpus.texts, ids=corpus.ids, top_k=top_k, threshold=threshold,
+                                min_share=min_share, progress=reporter)
+
+    output.print_predictions(output.run(work), format)
+
+
+@app.command()
+def evaluate(
+    data: Path | None = typer.Argument(None, help="Labeled articles to evaluate on (default: the bundled "
+                                          "OrangeSum test split; with --cv, the training set to fold)."),
+    model: Path | None = MODEL,
+    out: Path | None = typer.Option(None, help="Folder for report.html, metrics.json, per_tag.csv and the "
+                                       "plots, or cross_validation.json (default: the model's run folder)."),
+    compare: Path | None = typer.Option(None, help="Another run folder: show both models side by side."),
+    learning_curve: bool = typer.Option(False, "--learning-curve", help="Also retrain on 10%..100% of the "
+                                        "training data and plot F1 against training size."),
+    train_data: Path | None = typer.Option(None, "--train", help="Training data for the learning curve "
+                                              "(default: the file the model was trained on)."),
+    cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
+                                     "(the model's settings, or the defaults when there is no model)."),
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
+) -> None:
+    """Measure a model on labeled articles and write a self-contained HTML report with plots.
+
+    Example: classifier evaluate training_data/orangesum_test.jsonl.gz --out artifacts/eval
+    """
+    from classifier import cross_validate
+    from classifier import evaluate as evaluate_model
+
+    columns = dict(text_col=text_col, title_col=title_col or None, tags_col=tags_col, id_col=id_col)
+
+    def work():
+        with output.Reporter(quiet) as reporter:
+            if cv is not None:
+                return cross_validate(data, folds=cv, model=model, out=out, progress=reporter, **columns)
+            return evaluate_model(data, model=model, out=out, compare_with=compare, learning_curve=learning_curve,
+                                  train_data=train_data, progress=reporter, **columns)
+
+    result = output.run(work)
+    if cv is not None:
+        summary = {k: result[k] for k in ("folds", "mean", "std", "data", "model")}
+        output.echo_json(summary) if format == Format.json else typer.echo("\n".join(output.cv_lines(result)))
+        return
+    summary, lines = output.evaluate_summary(result)
+    output.echo_json(summary) if format == Format.json else typer.echo("\n".join(lines))
+
+
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="Saved pages (.txt), HTML pages, CSV/TSV/JSONL/Parquet exports, "
+                                       "folders (searched recursively); .gz allowed."),
+    out: Path = typer.Option(..., help="The JSONL corpus to write (rejects go beside it, *.rejects.jsonl)."),
+    profile: Path | None = typer.Option(None, help="JSON page profile: tag_labels, tag_separators, end_markers, "
+                                        "skip_lines, author_prefix, meta_separator (default: French news sites)."),
+    tag_map: Path | None = TAG_MAP,
+    dedupe: Dedupe = typer.Option(Dedupe.exact, help="Merge duplicates: none, exact (same text) or near (also "
+                                  "cosine >= --near-threshold)."),
+    near_threshold: float = NEAR_THRESHOLD,
+    allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Keep articles without tags."),
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    tag_sep: str | None = TAG_SEP,
+    format: Format = FORMAT,
+    quiet: bool = QUIET,
+) -> None:
+    """Turn saved pages and exports into a training corpus, accounting for every record.
+
+    Example: classifier import saved_pages/ export.csv --out training_data/site.jsonl
+    """
+    from classifier import import_corpus
+
+    def work():
+        with output.Reporter(quiet) as reporter:
+            return import_corpus(paths, out, profile=profile, tag_map=tag_map, dedupe=dedupe.value,
+                                 near_threshold=near_threshold, require_tags=not allow_untagged, text_col=text_col,
+                                 title_col=title_col, tags_col=tags_col, id_col=id_col, tag_sep=tag_sep,
+                                 progress=reporter)
+
+    report = output.run(work)
+    output.echo_json(report.to_dict()) if format == Format.json else typer.echo("\n".join(output.import_lines(report)))
+
+
+@app.command()
+def stats(
+    data: Path | None = typer.Argument(None, help="Corpus (default: the bundled training split)."),
+    tag_map: Path | None = TAG_MAP,
+    near_threshold: float = NEAR_THRESHOLD,
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    format: Format = FORMAT,
+) -> None:
+    """Corpus statistics, probable tag variants (case, accents, plural, spacing) and duplicates.
+
+    Example: classifier stats training_data/orangesum_train.jsonl.gz
+    """
+    from classifier import stats as corpus_stats
+
+    s = output.run(lambda: corpus_stats(data, tag_map=tag_map, near_threshold=near_threshold, text_col=text_col,
+                                        title_col=title_col or None, tags_col=tags_col, id_col=id_col))
+    output.echo_json(s) if format == Format.json else typer.echo("\n".join(output.stats_lines(s)))
+
+
+def main() -> None:
+    app(prog_name="classifier")

@@ -1,0 +1,53 @@
+"""Options and choices shared by several commands, defined once.
+
+Language, ThresholdRule and Loss repeat `text.normalize.LANGUAGES`, `model.thresholds.RULES` and
+`model.LOSSES` so that `--help` and start-up need not import NumPy and the model;
+tests/test_cli.py keeps them the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class Language(StrEnum):
+    fr = "fr"
+    en = "en"
+
+
+class ThresholdRule(StrEnum):
+    micromacro = "micromacro"
+    scutfbr = "scutfbr"
+
+
+class Loss(StrEnum):
+    squared_hinge = "squared_hinge"
+    ridge = "ridge"
+
+
+class Dedupe(StrEnum):
+    none = "none"
+    exact = "exact"
+    near = "near"
+
+
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress output.")
+FORMAT = typer.Option(Format.table, "--format", help="Output as a table, or json for machines.")
+TEXT_COL = typer.Option("text", "--text-col", help="Column or field with the article body.")
+TITLE_COL = typer.Option("title", "--title-col", help="Column with the title (joined to the body when present).")
+TAGS_COL = typer.Option("tags", "--tags-col", help="Column with the tags: a list, or a delimited string.")
+ID_COL = typer.Option("id", "--id-col", help="Column with the article id.")
+TAG_SEP = typer.Option(None, "--tag-sep", help="Tag separator in string tag fields (default: guess | ; ,).")
+TAG_MAP = typer.Option(None, "--tag-map", help="CSV of from,to rows: rename (or, with an empty to, drop) tags.")
+MODEL = typer.Option(None, "--model", help="Run folder (default: the latest run under artifacts/).")
+NEAR_THRESHOLD = typer.Option(0.9, "--near-threshold", min=0.5, max=1.0,
+                              help="TF-IDF cosine at or above which two articles are near-duplicates.")

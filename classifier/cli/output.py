@@ -1,0 +1,199 @@
+"""What the commands print: progress bars on stderr, and each command's summary as text or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from classifier.cli.options import Format
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run(action: Callable[[], Any]) -> Any:
+    """`action()`, with the tool's own errors turned into a one-line message and exit code 1."""
+    from classifier import ClassifierError
+
+    try:
+        return action()
+    except ClassifierError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False))
+
+
+class Reporter:
+    """Progress on stderr (rich), one bar per stage; silent with quiet=True."""
+
+    LABELS = {"reading": "Reading articles", "vectorising": "Vectorising", "kernel": "Article similarities",
+              "solving": "Fitting all tags", "start sets": "Squared hinge: LIBLINEAR starts",
+              "squared hinge": "Squared hinge: Newton steps", "thresholds": "Tuning thresholds", "weights": "Weights",
+              "saving": "Saving model", "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
+              "learning curve": "Learning curve", "cross-validation": "Cross-validation",
+              "leakage check": "Checking test overlap", "duplicates": "Finding duplicates"}
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.progress = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Reporter:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                     console=Console(stderr=True), transient=False)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        task = self.tasks.get(stage)
+        if task is None:
+            task = self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage), total=total or None)
+        self.progress.update(task, completed=done, total=total or None)
+
+
+def _shorten(items: list[str], n: int, sep: str = ", ") -> str:
+    return sep.join(items[:n]) + (" ..." if len(items) > n else "")
+
+
+def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list[str]]:
+    """The JSON summary of a training run and its text lines."""
+    m, corpus = result.manifest, result.corpus
+    summary = {
+        "model": str(result.run_dir), "articles": len(corpus), "skipped": len(corpus.skipped),
+        "tag_merges": len(corpus.tag_merges), "tags_learned": m["tags_learned"],
+        "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
+        "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
+        "warnings": result.notes,
+    }
+    lines = [f"Read {len(corpus)} articles from {corpus.path}"]
+    if corpus.skipped:
+        lines.append(f"Skipped {len(corpus.skipped)} articles: "
+                     + _shorten([f"{s.where} ({s.reason})" for s in corpus.skipped], 5, "; "))
+    if corpus.tag_merges:
+        lines.append(f"Merged {len(corpus.tag_merges)} tag spellings: "
+                     + _shorten([f"{a} -> {b}" for a, b in corpus.tag_merges.items()], 8))
+    lines += [
+        f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
+        f"Validation (held-out, training data only): micro-F1 {m['validation']['micro_f1']:.3f}, "
+        f"macro-F1 {m['validation']['macro_f1']:.3f}",
+        f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",
+    ]
+    return summary, lines
+
+
+def print_predictions(predictions: list, format: Format) -> None:
+    out = sys.stdout
+    if format == Format.jsonl:
+        out.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions))
+    elif format == Format.json:
+        out.write(json.dumps([p.to_dict() for p in predictions], ensure_ascii=False, indent=2) + "\n")
+    elif format == Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "tags", "scores"])
+        for p in predictions:
+            writer.writerow([p.id, "|".join(p.tags), json.dumps(p.scores, ensure_ascii=False)])
+        out.write(buffer.getvalue())
+    else:
+        lines = []
+        for p in predictions:
+            if len(predictions) > 1:
+                lines.append(f"# {p.id}")
+            lines.append(f"{'tag':<28} {'score':>6}  decided")
+            for tag, score in p.scores.items():
+                lines.append(f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}")
+        out.write("\n".join(lines) + "\n")
+
+
+def cv_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"{result['folds']}-fold stratified cross-validation on {result['data']}",
+             f"{'metric':<20} {'mean':>7} {'std':>7}"]
+    for name in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1"):
+        lines.append(f"{name:<20} {result['mean'][name]:>7.4f} {result['std'][name]:>7.4f}")
+    return lines
+
+
+def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
+    """The JSON summary of an evaluation and its text lines."""
+    ev = result.evaluation
+    payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
+               "report": str(result.paths["report"])}
+    if result.comparison:
+        payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
+    lines = [f"Evaluated on {len(ev.ids)} articles from {ev.data_path}"]
+    if ev.unknown_tags:
+        lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
+                     "the model and not scored: " + _shorten([t for t, _ in ev.unknown_tags.most_common()], 8))
+    lines.append(f"{'metric':<18} {'value':>7}" + (f" {'other':>7} {'delta':>7}" if result.comparison else ""))
+    for name in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1", "ndcg_at_5"):
+        row = f"{name:<18} {ev.metrics[name]:>7.4f}"
+        if result.comparison:
+            c = result.comparison["metrics"][name]
+            row += f" {c['b']:>7.4f} {c['delta']:>+7.4f}"
+        lines.append(row)
+    if result.learning:
+        lines.append("learning curve: " + ", ".join(f"{r['articles']} -> {r['micro_f1']:.3f}/{r['macro_f1']:.3f}"
+                                                    for r in result.learning))
+    lines.append(f"Report: {result.paths['report']}")
+    return payload, lines
+
+
+def import_lines(report: Any) -> list[str]:
+    lines = [f"Read {report.read} records: imported {report.imported}, merged {report.merged} duplicates, "
+             f"rejected {sum(report.rejected.values())}"]
+    lines += [f"  rejected, {reason}: {n}" for reason, n in report.rejected.most_common()]
+    lines += [f"  decoded {n} file(s) as {enc}" for enc, n in report.decoded.items() if enc != "utf-8"]
+    lines.append(f"Wrote {report.out}; rejects and merges listed in {report.rejects}")
+    return lines
+
+
+def stats_lines(s: dict[str, Any]) -> list[str]:
+    tpa, chars = s["tags_per_article"], s["text_chars"]
+    lines = [
+        f"{s['path']}: {s['articles']} articles ({s['skipped']} skipped), {s['tags']} tags, {s['tag_uses']} tag uses",
+        f"tags per article: mean {tpa['mean']}, median {tpa['median']:.0f}, max {tpa['max']}; "
+        f"articles without tags: {s['articles_without_tags']}",
+        f"text length (characters): min {chars['min']}, p10 {chars['p10']:.0f}, median {chars['median']:.0f}, "
+        f"p90 {chars['p90']:.0f}, max {chars['max']}",
+        "most frequent tags: " + ", ".join(f"{t} ({c})" for t, c in s["most_frequent_tags"]),
+        f"tail: {s['tags_once']} tags on one article, {s['tags_below_5']} on fewer than 5",
+        f"probable tag variants ({len(s['tag_variants'])} groups):",
+    ]
+    lines += ["  " + " / ".join(f"{t} ({c})" for t, c in g) for g in s["tag_variants"][:20]]
+    if len(s["tag_variants"]) > 20:
+        lines.append(f"  ... {len(s['tag_variants']) - 20} more (--format json lists all)")
+    lines.append(f"exact duplicates: {len(s['exact_duplicate_groups'])} groups; near-duplicates "
+                 f"(cosine >= {s['near_duplicate_threshold']}): {s['near_duplicate_pairs']} pairs in "
+                 f"{len(s['near_duplicate_groups'])} groups")
+    lines += ["  " + ", ".join(g) for g in s["near_duplicate_groups"][:10]]
+    return lines

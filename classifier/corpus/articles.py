@@ -1,0 +1,177 @@
+"""Labeled articles from a corpus file (read by `reader`), validated up front: `load_articles`.
+
+Returns plain structures and never prints. Title and body are joined into one text; tags may be a
+list or a delimited string; tag spellings that differ only by case or accents are merged.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from classifier.corpus.reader import OnError, iter_records
+from classifier.errors import DataError
+from classifier.text.normalize import fold_accents
+from classifier.types import Corpus, Skipped
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+# The bundled corpus: inside the package when installed from a wheel, at the top of a checkout otherwise.
+TRAINING_DATA = next((p for p in (_PACKAGE / "training_data", _PACKAGE.parent / "training_data")
+                      if (p / "orangesum_train.jsonl.gz").exists()), _PACKAGE.parent / "training_data")
+DEFAULT_TRAIN = TRAINING_DATA / "orangesum_train.jsonl.gz"
+DEFAULT_TEST = TRAINING_DATA / "orangesum_test.jsonl.gz"
+
+_TAG_SEPARATORS = ("|", ";", ",", " - ")
+
+
+def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
+    """A tag field as a list of stripped, NFC-normalised, de-duplicated tags.
+
+    Accepts a list, a JSON list written as a string, or a delimited string (`sep`, or the first of
+    | ; , ' - ' found in it).
+    """
+    if value is None:
+        return []
+    if isinstance(value, float) and value != value:  # pandas NaN
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text[1:-1]
+        if isinstance(value, str):
+            use = sep or next((s for s in _TAG_SEPARATORS if s in value), None)
+            value = value.split(use) if use else [value]
+    if hasattr(value, "tolist"):  # numpy array from Parquet
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise DataError(f"{where}: tags must be a list or a delimited string; got {type(value).__name__}")
+    tags: list[str] = []
+    for tag in value:
+        if not isinstance(tag, str):
+            tag = str(tag)
+        tag = " ".join(unicodedata.normalize("NFC", tag).split())
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def merge_tag_variants(tag_lists: list[list[str]]) -> tuple[list[list[str]], dict[str, str]]:
+    """Merge spellings that differ only by case or accents into the most frequent one.
+
+    Returns the new tag lists and the merges made (variant -> kept spelling). Ties go to the
+    spelling that sorts first, so the result is deterministic.
+    """
+    counts = Counter(t for tags in tag_lists for t in tags)
+    groups: dict[str, list[str]] = {}
+    for tag in counts:
+        groups.setdefault(fold_accents(tag).casefold(), []).append(tag)
+    merges: dict[str, str] = {}
+    for spellings in groups.values():
+        if len(spellings) > 1:
+            keep = min(spellings, key=lambda t: (-counts[t], t))
+            merges.update({t: keep for t in spellings if t != keep})
+    if not merges:
+        return tag_lists, merges
+    merged = []
+    for tags in tag_lists:
+        out: list[str] = []
+        for t in tags:
+            t = merges.get(t, t)
+            if t not in out:
+                out.append(t)
+        merged.append(out)
+    return merged, merges
+
+
+def _field(record: dict, name: str | None) -> Any:
+    if name is None:
+        return None
+    value = record.get(name)
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _article(record: dict, where: str, text_col: str, tags_col: str | None, title_col: str | None,
+             require_tags: bool, tag_sep: str | None) -> tuple[str, list[str]] | None:
+    """(text, tags) of one record; None when it has no text; `DataError` when it cannot be used."""
+    if text_col not in record and not (title_col and title_col in record):
+        raise DataError(f"{where}: no field {text_col!r}; fields are {', '.join(map(repr, record))}; "
+                        "name the text column with --text-col")
+    has_tags = tags_col is not None and tags_col in record
+    if require_tags and not has_tags:
+        raise DataError(f"{where}: no field {tags_col!r}; fields are {', '.join(map(repr, record))}; "
+                        "name the tag column with --tags-col")
+    parts = [str(p).strip() for p in (_field(record, title_col), _field(record, text_col))
+             if p is not None and str(p).strip()]
+    if not parts:
+        return None
+    tags = split_tags(_field(record, tags_col), f"{where}: field {tags_col!r}", tag_sep) if has_tags else []
+    return "\n".join(parts), tags
+
+
+def load_articles(
+    path: str | Path,
+    *,
+    text_col: str = "text",
+    tags_col: str | None = "tags",
+    title_col: str | None = "title",
+    id_col: str = "id",
+    tag_sep: str | None = None,
+    require_tags: bool = True,
+    merge_variants: bool = True,
+    on_error: OnError = "raise",
+) -> Corpus:
+    """Read a corpus file into a `Corpus`.
+
+    Articles whose title and text are both empty are skipped and listed in `Corpus.skipped`.
+    With `require_tags` the tags column must exist in every record (an empty list is allowed);
+    otherwise tags are read when present.
+    A malformed record raises `DataError` naming the file and line, or with `on_error="skip"` is
+    skipped and listed in `Corpus.skipped` with its reason.
+    """
+    path = Path(path)
+    ids: list[str] = []
+    texts: list[str] = []
+    tags: list[list[str]] = []
+    skipped: list[Skipped] = []
+    seen_text_col = seen_tags_col = False
+    n_records = 0
+    first_keys: list[str] = []
+    for where, record in iter_records(path, on_error=on_error, skipped=skipped):
+        n_records += 1
+        if n_records == 1:
+            first_keys = list(record)
+        seen_text_col |= text_col in record
+        seen_tags_col |= tags_col is not None and tags_col in record
+        try:
+            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep)
+        except DataError as exc:
+            if on_error == "raise":
+                raise
+            skipped.append(Skipped(where, str(exc).removeprefix(f"{where}: ")))
+            continue
+        if found is None:
+            skipped.append(Skipped(where, "no text (title and body are empty)"))
+            continue
+        raw_id = _field(record, id_col)
+        ids.append(str(raw_id) if raw_id is not None and str(raw_id) != "" else str(n_records))
+        texts.append(found[0])
+        tags.append(found[1])
+    if n_records == 0:
+        if skipped:
+            raise DataError(f"{path}: no readable article; {len(skipped)} skipped, first {skipped[0].where} "
+                            f"({skipped[0].reason})")
+        raise DataError(f"{path}: the file has no articles (it is empty)")
+    if not seen_text_col and not texts:
+        raise DataError(f"{path}: no field {text_col!r} in any record; fields are {first_keys}")
+    merges: dict[str, str] = {}
+    if merge_variants and seen_tags_col:
+        tags, merges = merge_tag_variants(tags)
+    return Corpus(str(path), ids, texts, tags, skipped, merges, has_tags=seen_tags_col)

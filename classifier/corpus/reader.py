@@ -1,0 +1,181 @@
+"""The one reader of files: every corpus, page and text the tool reads comes through here.
+
+It knows file kinds by name (a trailing .gz is allowed), decompresses, decodes, and turns tabular
+files (JSONL, CSV, TSV, Parquet) into records. One switch says what a bad record does:
+`on_error="raise"` stops with a `DataError` naming the file and line (training, prediction), and
+`on_error="skip"` records it in `skipped` with its reason and goes on (import, or a user who asked).
+Nothing is ever dropped without a `Skipped` entry.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from classifier.errors import DataError
+from classifier.types import Skipped
+
+OnError = Literal["raise", "skip"]
+
+KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
+         ".parquet": "parquet", ".txt": "page", ".text": "page", ".html": "html", ".htm": "html", ".xhtml": "html"}
+TABLE_KINDS = ("jsonl", "csv", "tsv", "parquet")
+TABLE_SUFFIXES = tuple(s for s, k in KINDS.items() if k in TABLE_KINDS)
+FALLBACK_ENCODING = "cp1252"
+
+
+def file_kind(path: str | Path) -> str | None:
+    """'jsonl', 'csv', 'tsv', 'parquet', 'page' (plain text) or 'html' from the name; None if unknown."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    return next((kind for suffix, kind in KINDS.items() if name.endswith(suffix)), None)
+
+
+def table_kind(path: str | Path) -> str:
+    """The tabular kind of `path`, or a `DataError` that lists the kinds this reads."""
+    kind = file_kind(path)
+    if kind not in TABLE_KINDS:
+        raise DataError(f"{path}: unknown file type; use one of {', '.join(TABLE_SUFFIXES)} (optionally .gz), "
+                        "or pass the text with --file for a single plain-text article")
+    return kind
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give a file (JSONL, CSV, Parquet or a plain-text article)")
+
+
+def _open(path: Path):
+    _check_file(path)
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes, decompressed if it ends in .gz."""
+    path = Path(path)
+    try:
+        with _open(path) as handle:
+            return handle.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read ({exc}); is the file truncated or not gzip?") from None
+
+
+def decode(data: bytes, where: str, *, fallback: bool = True) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8 (a BOM is dropped), else Windows-1252 when `fallback`;
+    binary data (NUL bytes) is refused."""
+    if b"\x00" in data[:4096]:
+        raise DataError(f"{where}: unreadable encoding (binary data, NUL bytes)")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if not fallback:
+            raise DataError(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start + 1}); re-save it as "
+                            "UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)") from None
+    try:
+        return data.decode(FALLBACK_ENCODING), "windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def read_text(path: str | Path, *, fallback: bool = True) -> tuple[str, str]:
+    """A whole text file (a page, an article) and its encoding."""
+    return decode(read_bytes(path), str(path), fallback=fallback)
+
+
+class _Sink:
+    """Where bad records go: raised, or appended to `skipped`."""
+
+    def __init__(self, on_error: OnError, skipped: list[Skipped] | None):
+        if on_error not in ("raise", "skip"):
+            raise DataError(f"on_error must be 'raise' or 'skip'; got {on_error!r}")
+        self.on_error = on_error
+        self.skipped = skipped if skipped is not None else []
+
+    def __call__(self, where: str, reason: str, fix: str = "") -> None:
+        if self.on_error == "raise":
+            raise DataError(f"{where}: {reason}" + (f"; {fix}" if fix else ""))
+        self.skipped.append(Skipped(where, reason))
+
+
+def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list[Skipped] | None = None,
+                 fallback: bool = False, encodings: Counter | None = None) -> Iterator[tuple[str, dict]]:
+    """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), where
+    is "file:line" (CSV lines count the header) or "file:row N" (Parquet).
+
+    JSONL streams line by line and is decoded line by line, so one bad line costs only itself. With
+    `fallback`, text that is not UTF-8 is read as Windows-1252 (counted in `encodings`), else it is a
+    bad record. Bad records raise or go to `skipped` as `on_error` says.
+    """
+    path = Path(path)
+    kind = table_kind(path)
+    sink = _Sink(on_error, skipped)
+    encodings = encodings if encodings is not None else Counter()
+    if kind == "jsonl":
+        yield from _jsonl(path, sink, fallback, encodings)
+    else:
+        yield from _table(path, kind, sink, fallback, encodings)
+
+
+def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter) -> Iterator[tuple[str, dict]]:
+    with _open(path) as handle:
+        lineno = 0
+        while True:
+            lineno += 1
+            where = f"{path}:{lineno}"
+            try:
+                data = handle.readline()
+            except (OSError, EOFError) as exc:
+                raise DataError(f"{path}: cannot read ({exc}); is the file truncated or not gzip?") from None
+            if not data:
+                return
+            if not data.strip():
+                continue
+            try:
+                line, encoding = decode(data, where, fallback=fallback)
+            except DataError as exc:
+                sink(where, str(exc).removeprefix(f"{where}: "))
+                continue
+            encodings[encoding] += 1
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                sink(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except RecursionError:
+                sink(where, "invalid JSON (nested too deeply)")
+                continue
+            if not isinstance(record, dict):
+                sink(where, f"expected a JSON object, got {type(record).__name__}")
+                continue
+            yield where, record
+
+
+def _table(path: Path, kind: str, sink: _Sink, fallback: bool, encodings: Counter) -> Iterator[tuple[str, dict]]:
+    import pandas as pd
+
+    raw = read_bytes(path)
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(io.BytesIO(raw))
+        else:
+            text, encoding = decode(raw, str(path), fallback=fallback)
+            encodings[encoding] += 1
+            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str,
+                                keep_default_na=False)
+    except DataError as exc:
+        sink(str(path), str(exc).removeprefix(f"{path}: "))
+        return
+    except pd.errors.EmptyDataError:
+        sink(str(path), "the file is empty", "it needs a header row and one row per article")
+        return
+    except Exception as exc:  # pandas and pyarrow raise many types for malformed files
+        sink(str(path), f"cannot read as {kind.upper()} ({exc})")
+        return
+    for i, record in enumerate(frame.to_dict(orient="records")):
+        yield (f"{path}:row {i + 1}" if kind == "parquet" else f"{path}:{i + 2}"), record

@@ -1,0 +1,1 @@
+"""Text to features: normalisation rules (`normalize`) and word TF-IDF (`tfidf`)."""
