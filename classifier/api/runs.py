@@ -43,7 +43,7 @@ def new_run_dir(root: Path | None = None) -> Path:
 def versions() -> dict[str, str]:
     import numpy
     import scipy
-    import sklearn  # noqa: F401  (versions are written at training time, when it is loaded anyway)
+    import sklearn
 
     from classifier import __version__
 

@@ -71,7 +71,7 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
         if len(batch) >= model.row_batch_limit:
             _ = model.coef_  # decoded once, before forking, so that worker processes inherit it
         # Each process scores, decides and formats its share of the batch.
-        for part in map_texts(tag_chunk, batch, n_jobs=model._n_jobs()):
+        for part in map_texts(tag_chunk, batch, n_jobs=model.worker_count()):
             out.extend(part)
     progress("tagging", len(texts), len(texts))
     return out
@@ -80,7 +80,7 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
 def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None,
                min_share: float | None, n_scores: int, batch: Sequence[tuple[str, str]]) -> list[Prediction]:
     texts = [t for _, t in batch]
-    raw = model._scores_serial(texts)
+    raw = model.scores_in_process(texts)
     proba = model.scores_to_proba(raw)
     decided = model.decide(raw, threshold=threshold, top_k=top_k, min_share=min_share, proba=proba)
     return _predictions([i for i, _ in batch], classes, decided, proba, n_scores)

@@ -30,7 +30,7 @@ def text_key(text: str) -> str:
 
 
 def _vectors(texts: list[str], others: list[str] | None = None, language: str = "fr"):
-    space, X = fit_space(texts + (others or []), language=language, token_pattern=TOKEN_PATTERN,
+    _, X = fit_space(texts + (others or []), language=language, token_pattern=TOKEN_PATTERN,
                          stop_words=stop_words_for(language), min_df=1, max_df=1.0)
     return X[: len(texts)], X[len(texts):]
 

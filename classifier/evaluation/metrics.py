@@ -120,7 +120,6 @@ METRICS["ndcg_at_5"] = (True, lambda g, p, s: ndcg_at_k(g, s, 5))
 METRICS["lrap"] = (True, lambda g, p, s: _lrap(g, s))
 METRICS["coverage"] = (True, lambda g, p, s: _coverage(g, s))
 
-HEADLINE = ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1")
 
 
 def compute_metrics(gold: np.ndarray, pred: np.ndarray, scores: np.ndarray | None = None,

@@ -7,11 +7,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from classifier.evaluation.scoring import Evaluation  # noqa: E402
+from classifier.evaluation.scoring import Evaluation
 
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 12,
                      "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100})

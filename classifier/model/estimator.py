@@ -144,7 +144,8 @@ class TagModel(Params):
                                                         and self.title_weight >= 1):
             raise DataError(f"title_weight must be a whole number >= 1; got {self.title_weight!r}")
 
-    def _n_jobs(self) -> int:
+    def worker_count(self) -> int:
+        """Processes (and threads) to use: `n_jobs`, with -1 meaning every core."""
         return (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
 
     def _weighted(self, texts: Sequence[str]) -> Sequence[str]:
@@ -160,7 +161,7 @@ class TagModel(Params):
         stop_words = stop_words_for(self.language)
         if tuple(self.ngram_range) == (1, 1):
             return tfidf.fit_space(texts, language=self.language, token_pattern=TOKEN_PATTERN,
-                                       stop_words=stop_words, n_jobs=self._n_jobs(), **settings)
+                                       stop_words=stop_words, n_jobs=self.worker_count(), **settings)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vectorizer = TfidfVectorizer(preprocessor=normalizer_for(self.language), token_pattern=TOKEN_PATTERN,
@@ -216,7 +217,7 @@ class TagModel(Params):
         if self.loss == "squared_hinge":
             from classifier.model import squared_hinge
 
-            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self._n_jobs(), progress=progress)
+            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self.worker_count(), progress=progress)
         else:
             from classifier.model import dual
 
@@ -232,7 +233,7 @@ class TagModel(Params):
         progress("weights", 0, 1)
         from classifier.model.dual import primal_weights
 
-        self.weights_ = CompactWeights.from_dense(primal_weights(Xs, A, self._n_jobs()), prune=PRUNE)
+        self.weights_ = CompactWeights.from_dense(primal_weights(Xs, A, self.worker_count()), prune=PRUNE)
         self.__dict__.pop("_coef", None)
         self.intercept_ = A.sum(axis=0).astype(np.float32)
         progress("weights", 1, 1)
@@ -271,7 +272,7 @@ class TagModel(Params):
         self._check_fitted()
         cached = self.__dict__.get("_coef")
         if cached is None:
-            cached = self.weights_.dense(self._n_jobs())
+            cached = self.weights_.dense(self.worker_count())
             self.__dict__["_coef"] = cached
         return cached
 
@@ -292,12 +293,13 @@ class TagModel(Params):
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         if len(texts) >= self.row_batch_limit:
             _ = self.coef_  # decode the weights before forking, so that workers inherit them
-        return np.vstack(map_texts(self._scores_serial, texts, n_jobs=self._n_jobs()))
+        return np.vstack(map_texts(self.scores_in_process, texts, n_jobs=self.worker_count()))
 
-    def _scores_serial(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw scores in this process: through all decoded weights once they exist (callers decode
-        them for batches of `row_batch_limit` texts or more), else through the weight rows of the
-        words these texts contain."""
+    def scores_in_process(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw scores computed in this process, for callers that share batches among processes
+        themselves: through all decoded weights once they exist (callers decode them, via `coef_`,
+        for batches of `row_batch_limit` texts or more), else through the weight rows of the words
+        these texts contain."""
         texts = self._weighted(texts)
         if "_coef" in self.__dict__:
             scores = _product(tfidf.transform(self.features_, texts), self.coef_)
