@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from classifier.errors import DataError
-from classifier.evaluation.splits import hash_fold, hash_folds, stratified_folds
+from classifier.evaluation.splits import hash_fold, hash_folds, nested_samples, stratified_folds
 
 
 def test_hash_fold_is_stable_and_spread():
@@ -34,3 +34,11 @@ def test_stratified_folds_keep_rare_tags_spread():
         stratified_folds(Y, 1)
 
 
+
+
+def test_nested_samples_grow_and_contain_each_other():
+    a, b, c = nested_samples(100, (0.1, 0.5, 1.0), seed=3)
+    assert (len(a), len(b), len(c)) == (10, 50, 100)
+    assert set(a) <= set(b) <= set(c) == set(range(100))
+    assert all((np.diff(s) > 0).all() for s in (a, b, c))
+    assert [x.tolist() for x in nested_samples(100, (0.1,), seed=3)] == [a.tolist()]

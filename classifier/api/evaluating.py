@@ -14,7 +14,7 @@ from classifier.api import runs
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
 from classifier.errors import DataError
 from classifier.evaluation.scoring import align_tags, compare, evaluate_model
-from classifier.evaluation.splits import stratified_folds
+from classifier.evaluation.splits import nested_samples, stratified_folds
 from classifier.fileio import write_json
 from classifier.model import TagModel
 from classifier.progress import Progress, no_progress
@@ -123,11 +123,9 @@ def fit_learning_curve(train: Corpus, test: Corpus, params: dict[str, Any], *,
                    progress: Progress | None = None) -> list[dict[str, Any]]:
     """Micro/macro F1 on `test` of models trained on growing random shares of `train`."""
     progress = progress or no_progress
-    order = np.random.default_rng(seed).permutation(len(train))
     rows = []
-    for step, frac in enumerate(fractions):
+    for step, (frac, take) in enumerate(zip(fractions, nested_samples(len(train), fractions, seed=seed))):
         progress("learning curve", step, len(fractions))
-        take = np.sort(order[: max(2, int(round(frac * len(train))))])
         try:
             model = TagModel(**params).fit([train.texts[i] for i in take], [train.tags[i] for i in take])
         except DataError:

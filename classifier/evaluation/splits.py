@@ -5,6 +5,7 @@
   the benchmark's validation split and the scripts' k folds all use it.
 - `stratified_folds`: iterative stratification over the tags (`classifier evaluate --cv`), so rare tags
   reach every fold they can.
+- `nested_samples`: growing random shares of the articles, each containing the last (learning curves).
 """
 
 from __future__ import annotations
@@ -62,3 +63,10 @@ def stratified_folds(Y: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
             want_total[f] -= 1
             want_tag[f] -= Y[i]
     return folds
+
+
+def nested_samples(n: int, fractions: Iterable[float], *, seed: int = 0) -> list[np.ndarray]:
+    """Sorted article indices for each fraction of `n` (at least 2 each), drawn from one seeded
+    permutation, so each sample contains every smaller one."""
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(order[: max(2, int(round(f * n)))]) for f in fractions]
