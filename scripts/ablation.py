@@ -4,26 +4,20 @@
 usage: python scripts/ablation.py TRAIN.jsonl [--language fr|en] [--min-tag-count N] [--json OUT]
 
 The validation split is the benchmark's (scripts/benchmark.py): 10% of the training articles, chosen
-by a hash of the article id. Each row trains on the other 90% and scores the validation articles
-with the project's metrics (micro/macro-F1 over the learned tags; macro over tags with validation
-support). Rows change one thing against the default pipeline (the first row).
+by a hash of the article id (`hash_fold(id, 10) == 0`, classifier.evaluation.splits). Each row trains
+on the other 90% and scores the validation articles with the project's `compute_metrics` (micro/macro-F1
+over the learned tags; macro over tags with validation support). Rows change one thing against the
+default pipeline (the first row).
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
+from _common import f1, indicator, parser, write_json
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from classifier import TagModel, load_articles  # noqa: E402
-from classifier.evaluation.metrics import compute_metrics  # noqa: E402
+from classifier import TagModel, load_articles
+from classifier.evaluation.splits import hash_fold
 
 # (label, model parameters, decision options); decision options apply to the default model's scores.
 ROWS: list[tuple[str, dict, dict]] = [
@@ -44,19 +38,10 @@ ROWS: list[tuple[str, dict, dict]] = [
 ]
 
 
-def in_validation(article_id: str) -> bool:
-    return int(hashlib.sha1(str(article_id).encode()).hexdigest(), 16) % 10 == 0
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("train")
-    ap.add_argument("--language", default="fr")
-    ap.add_argument("--min-tag-count", type=int, default=5)
-    ap.add_argument("--json", dest="json_out")
-    args = ap.parse_args()
+    args = parser(__doc__).parse_args()
     corpus = load_articles(args.train)
-    val = [in_validation(i) for i in corpus.ids]
+    val = [hash_fold(i, 10) == 0 for i in corpus.ids]
     fit_texts = [t for t, v in zip(corpus.texts, val) if not v]
     fit_tags = [t for t, v in zip(corpus.tags, val) if not v]
     val_texts = [t for t, v in zip(corpus.texts, val) if v]
@@ -74,20 +59,13 @@ def main() -> None:
                 default_model, default_seconds = model, seconds
         else:
             model, seconds = default_model, default_seconds
-        index = {t: j for j, t in enumerate(model.classes_)}
-        gold = np.zeros((len(val_texts), len(index)), dtype=bool)
-        for i, tags in enumerate(val_tags):
-            for t in tags:
-                if t in index:
-                    gold[i, index[t]] = True
-        decided = model.decide(model.decision_function(val_texts), **decide)
-        m = compute_metrics(gold, decided, names=["micro_f1", "macro_f1"])
-        row = {"change": label, "val_micro_f1": round(m["micro_f1"], 4), "val_macro_f1": round(m["macro_f1"], 4),
+        gold = indicator(val_tags, model.classes_)
+        m = f1(gold, model.decide(model.decision_function(val_texts), **decide))
+        row = {"change": label, "val_micro_f1": m["micro_f1"], "val_macro_f1": m["macro_f1"],
                "fit_s": round(seconds, 1)}
         results.append(row)
         print(f"{row['val_micro_f1']:.4f}  {row['val_macro_f1']:.4f}  {row['fit_s']:6.1f} s  {label}", flush=True)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.json_out, results)
 
 
 if __name__ == "__main__":

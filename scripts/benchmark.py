@@ -7,7 +7,7 @@ usage: python scripts/benchmark.py --train TRAIN.jsonl --test TEST.jsonl [--min-
        [--reuse-tuning]   (resume: keep a peer's finished tuning step found under --work)
        python scripts/benchmark.py --combine NAME OUT_DIR RESULTS.json...   (one table and plot from several runs)
 
-Protocol: a validation split (10% of train, chosen by a hash of the article id) is carved out for the
+Protocol: a validation split (10% of train: `hash_fold(id, 10) == 0`) is carved out for the
 systems that tune (they tune on it, never on test, then refit on all of train); training tags are those
 with at least --min-train articles; every prediction file is scored by ../shared/bench/score.py. Each
 peer runs in its own virtual environment under --work (created on first use), so the project's own
@@ -18,7 +18,6 @@ largest resident set. A system that fails to install or run is reported with its
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -26,6 +25,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from classifier.evaluation.splits import hash_fold
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORER = ROOT.parent / "shared" / "bench" / "score.py"
@@ -228,7 +229,7 @@ def main() -> None:
     rows = read(a.train)
     counts = Counter(t for r in rows for t in set(r["tags"]))
     keep = lambda r: {**r, "tags": [t for t in r["tags"] if counts[t] >= a.min_train]}  # noqa: E731
-    in_val = lambda r: int(hashlib.sha1(str(r["id"]).encode()).hexdigest(), 16) % 10 == 0  # noqa: E731
+    in_val = lambda r: hash_fold(r["id"], 10) == 0  # noqa: E731
     files = {"train": write(work / "train.jsonl", [keep(r) for r in rows]),
              "fit": write(work / "fit.jsonl", [keep(r) for r in rows if not in_val(r)]),
              "val": write(work / "val.jsonl", [keep(r) for r in rows if in_val(r)]),

@@ -1,0 +1,107 @@
+"""Every script kept in scripts/ runs: on the tiny fixture with small settings, or with --help where it
+needs what tests do not have (the peers' environments and ../shared for benchmark.py, Chromium for
+check_report.py). Each runs as its own process, as a user would start it, in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
+TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
+          "bench_import.py", "bench_evaluate.py", "check_report.py"}
+
+
+def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CLASSIFIER_ARTIFACTS": str(cwd / "artifacts")}
+    done = subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{script} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}"
+    return done
+
+
+def is_f1(x: object) -> bool:
+    return isinstance(x, float) and 0.0 <= x <= 1.0
+
+
+def test_every_script_is_tested_and_imports_the_package_normally():
+    scripts = {p.name for p in SCRIPTS.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == TESTED, "a script was added or removed: give it a test here"
+    for path in SCRIPTS.glob("*.py"):
+        assert "sys.path.insert" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_ablation(tmp_path):
+    done = run("ablation.py", MINI, "--min-tag-count", 3, "--json", tmp_path / "out.json", cwd=tmp_path)
+    rows = json.loads((tmp_path / "out.json").read_text())
+    assert len(rows) == 13 and rows[0]["change"].startswith("default")
+    assert all(is_f1(r["val_micro_f1"]) and is_f1(r["val_macro_f1"]) for r in rows)
+    assert rows[0]["val_micro_f1"] > 0
+    assert "validation articles" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def cv_rows(tmp_path_factory):
+    """cv_thresholds.py and cv_title_share.py on the same folds and settings."""
+    tmp = tmp_path_factory.mktemp("cv")
+    common = (MINI, "--min-tag-count", 3, "--folds", 3)
+    run("cv_thresholds.py", *common, "--json", tmp / "thr.json", cwd=tmp)
+    run("cv_title_share.py", *common, "--share-min-support", 0, "--json", tmp / "share.json", cwd=tmp)
+    return json.loads((tmp / "thr.json").read_text()), json.loads((tmp / "share.json").read_text())
+
+
+def test_cv_thresholds(cv_rows):
+    rows, _ = cv_rows
+    assert len(rows) == 8 and {r["min_tags"] for r in rows} == {0, 1}
+    assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) for r in rows)
+    assert rows[0]["rule"] == "micromacro (default)" and rows[0]["micro_f1"] > 0
+
+
+def test_cv_title_share(cv_rows):
+    thresholds, rows = cv_rows
+    assert [r["min_share"] for r in rows] == [0.0, 0.03, 0.05, 0.1, 0.15, 0.2]
+    assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["tags_per_article"] >= 1 for r in rows)
+    # Share cut off, title once: the default model deciding the same folds, so the same figures.
+    default = next(r for r in thresholds if r["rule"] == "micromacro (default)" and r["min_tags"] == 1)
+    assert (rows[0]["micro_f1"], rows[0]["macro_f1"]) == (default["micro_f1"], default["macro_f1"])
+
+
+def test_bench_speed(tmp_path):
+    done = run("bench_speed.py", "--train", MINI, "--corpus", MINI, "--repeat", 1, "--json", tmp_path / "speed.json",
+               cwd=tmp_path)
+    r = json.loads((tmp_path / "speed.json").read_text())
+    assert r["train_seconds"] > 0 and r["batch"]["articles"] == 150 and r["batch_process"]["articles"] == 150
+    assert r["cold_predict_seconds"]["target"] == 0.5 and r["help_seconds"]["target"] == 0.25
+    for key in ("cold_predict_seconds", "help_seconds"):
+        assert isinstance(r[key]["passed"], bool) and r[key]["median"] > 0
+        assert r[key]["passed"] == (r[key]["median"] <= r[key]["target"])
+    assert done.stdout.count("PASS") + done.stdout.count("FAIL") == 2
+    assert "(target <= 0.5 s)" in done.stdout and "(target <= 0.25 s)" in done.stdout
+
+
+def test_bench_import(tmp_path):
+    done = run("bench_import.py", "--corpus", MINI, "--articles", 200, cwd=tmp_path)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("200 articles as saved text pages, --dedupe near:")
+    assert lines[2].startswith("200 articles as one CSV export, --dedupe near:")
+    assert lines[1].strip().startswith("Read 200 records: imported ") and "rejected 0" in lines[1]
+
+
+def test_bench_evaluate(tmp_path):
+    done = run("bench_evaluate.py", "--train", MINI, "--test", MINI, "--repeat", 1, cwd=tmp_path)
+    assert "classifier evaluate on" in done.stdout and "over 1 runs" in done.stdout
+
+
+@pytest.mark.parametrize("script, expected", [("benchmark.py", ["--train", "--test", "--systems"]),
+                                              ("check_report.py", ["report", "--screenshot"])])
+def test_help_of_scripts_needing_outside_tools(tmp_path, script, expected):
+    done = run(script, "--help", cwd=tmp_path)
+    assert done.stdout.startswith(f"usage: {script}")
+    for option in expected:
+        assert option in done.stdout
