@@ -15,7 +15,7 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
-          "bench_import.py", "bench_evaluate.py", "check_report.py"}
+          "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -105,3 +105,20 @@ def test_help_of_scripts_needing_outside_tools(tmp_path, script, expected):
     assert done.stdout.startswith(f"usage: {script}")
     for option in expected:
         assert option in done.stdout
+
+
+def test_make_scale_corpus(tmp_path):
+    import gzip
+
+    run("make_scale_corpus.py", 400, tmp_path / "big.jsonl.gz", "--source", MINI, "--drop", 0.3, cwd=tmp_path)
+    rows = [json.loads(line) for line in gzip.open(tmp_path / "big.jsonl.gz", "rt", encoding="utf-8")]
+    source = {r["id"]: r for r in map(json.loads, MINI.read_text(encoding="utf-8").splitlines())}
+    assert len(rows) == 400 and len({r["id"] for r in rows}) == 400
+    for r in rows[:50]:
+        original = source[r["id"].split("~")[0]]
+        assert r["tags"] == original["tags"] and r["title"] == original["title"]
+        words = original["text"].split()
+        assert set(r["text"].split()) <= set(words) and len(r["text"].split()) < len(words)
+    again = tmp_path / "again.jsonl"
+    run("make_scale_corpus.py", 400, again, "--source", MINI, "--drop", 0.3, cwd=tmp_path)
+    assert [json.loads(line) for line in again.read_text(encoding="utf-8").splitlines()] == rows  # seeded
