@@ -1,9 +1,12 @@
 """Shared fixtures: a tiny real French corpus (150 OrangeSum articles, CC BY-SA 4.0) and a model
-trained on it once per test session."""
+trained on it once per test session; where the project's shared folder and Chromium are, and what to
+do when they are missing (skip on a developer's machine, fail under CI)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,48 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini_fr.jsonl"
+REPO = Path(__file__).resolve().parent.parent
+# The project's shared folder (the benchmark scorer, seed pages): CLASSIFIER_SHARED, else beside the checkout.
+SHARED = Path(os.environ.get("CLASSIFIER_SHARED") or REPO.parent / "shared")
+
+
+def under_ci() -> bool:
+    """CI sets CI=true; there a test that cannot find what it needs must fail, not skip silently."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(what: str, how: str) -> None:
+    """Skip the calling test (fail it under CI), saying what is missing and how to get it."""
+    message = f"{what} is missing; {how}"
+    if under_ci():
+        pytest.fail(f"{message} (CI is set, so this test must run, not skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[[str], Path]:
+    """`shared_file("bench/score.py")`: that file of the shared folder, or skip (fail under CI)."""
+
+    def get(relative: str) -> Path:
+        path = SHARED / relative
+        if not path.is_file():
+            missing(f"{path} (the shared folder's {relative})",
+                    f"put the project's shared/ folder beside the checkout ({REPO.parent / 'shared'}) "
+                    "or point CLASSIFIER_SHARED at it")
+        return path
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's headless Chromium, or skip (fail under CI)."""
+    found = shutil.which("chromium")
+    if found is None:
+        missing("Debian's chromium (on PATH as `chromium`)",
+                "install it with: apt-get update && apt-get install -y --no-install-recommends chromium "
+                "chromium-driver (.ci/run does this)")
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +83,6 @@ def _isolated_artifacts(artifacts_dir, monkeypatch):
 @pytest.fixture(scope="session")
 def trained(artifacts_dir):
     """A run trained on the mini corpus: (TrainResult, run folder)."""
-    import os
-
     from classifier import train
 
     old = os.environ.get("CLASSIFIER_ARTIFACTS")

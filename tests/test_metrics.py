@@ -2,15 +2,12 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sklearn.metrics as skm
 
 from classifier.evaluation.metrics import METRICS, compute_metrics, ndcg_at_k, per_tag_prf, precision_at_k
-
-SCORER = Path(__file__).resolve().parents[2] / "shared" / "bench" / "score.py"
 
 
 @pytest.fixture
@@ -73,8 +70,8 @@ def test_selection_by_name(case):
     assert len(METRICS) >= 20
 
 
-@pytest.mark.skipif(not SCORER.exists(), reason="shared scorer not present")
-def test_micro_macro_agree_with_the_shared_scorer(case, tmp_path):
+def test_micro_macro_agree_with_the_shared_scorer(case, tmp_path, shared_file):
+    scorer = shared_file("bench/score.py")
     gold, pred, scores = case
     tags = [f"t{j}" for j in range(gold.shape[1])]
     with open(tmp_path / "gold.jsonl", "w") as g, open(tmp_path / "pred.jsonl", "w") as p:
@@ -85,7 +82,7 @@ def test_micro_macro_agree_with_the_shared_scorer(case, tmp_path):
         # every tag is in the label set: give the scorer a train file that lists them all
     with open(tmp_path / "train.jsonl", "w") as t:
         t.write(json.dumps({"id": 0, "tags": tags}) + "\n")
-    out = subprocess.run([sys.executable, str(SCORER), str(tmp_path / "gold.jsonl"), str(tmp_path / "pred.jsonl"),
+    out = subprocess.run([sys.executable, str(scorer), str(tmp_path / "gold.jsonl"), str(tmp_path / "pred.jsonl"),
                           "--train", str(tmp_path / "train.jsonl"), "--json"], capture_output=True, text=True,
                          check=True)
     ref = json.loads(out.stdout)

@@ -8,16 +8,14 @@ from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, pa
 from classifier.errors import ParseError
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_1e0087e37c6009fe.txt"
 
 
 def page(name: str) -> str:
     return (PAGES / name).read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="shared seed page not present")
-def test_seed_page():
-    a = parse_text_page(SEED.read_text(encoding="utf-8"))
+def test_seed_page(shared_file):
+    a = parse_text_page(shared_file("seeds/000_1e0087e37c6009fe.txt").read_text(encoding="utf-8"))
     assert a.title == "Le Maroc et Israël font le point de leur coopération militaire"
     assert a.date == "2022-07-19" and a.section == "Monde" and a.author == "P. A"
     assert a.tags == ["Coopération", "Israël", "Défense", "Armement"]

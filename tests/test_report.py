@@ -2,7 +2,6 @@ import base64
 import csv
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,12 +48,12 @@ def test_report_is_self_contained(written):
     assert "santé" in page  # accents kept
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
-def test_report_renders_in_headless_chromium(written, tmp_path):
+def test_report_renders_in_headless_chromium(written, tmp_path, chromium):
     _, out, _ = written
     script = Path(__file__).resolve().parent.parent / "scripts" / "check_report.py"
     result = subprocess.run([sys.executable, str(script), str(out / "report.html"), "--screenshot",
-                             str(tmp_path / "shot.png")], capture_output=True, text=True, timeout=240)
+                             str(tmp_path / "shot.png"), "--chromium", chromium],
+                            capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     verdict = json.loads(result.stdout)
     assert verdict["images"] == 7 and verdict["broken"] == [] and verdict["errors"] == []

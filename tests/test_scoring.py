@@ -1,9 +1,10 @@
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from classifier import DataError, evaluate_model, load_articles, load_model
-from classifier.evaluation.scoring import align_tags, compare
+from classifier.evaluation.scoring import Evaluation, align_tags, compare
 from classifier.types import Corpus
 
 
@@ -38,10 +39,46 @@ def test_align_tags_uses_merges():
     assert Y.tolist() == [[True, True], [False, False]] and unknown == Counter({"Zz": 1})
 
 
-def test_examples_and_confusions(ev):
-    ex = ev.examples(3)
-    assert len(ex["best"]) == 3 and len(ex["worst"]) == 3
-    assert ex["best"][0]["f1"] >= ex["worst"][0]["f1"]
+def hand_built(gold: list[list[int]], pred: list[list[int]], classes: list[str]) -> Evaluation:
+    """An Evaluation whose arrays are written out, so what it must find is known exactly."""
+    g, p = np.array(gold, dtype=bool), np.array(pred, dtype=bool)
+    n = len(g)
+    return Evaluation(data_path="hand.jsonl", ids=[f"a{i}" for i in range(n)], texts=[f"text {i}" for i in range(n)],
+                      classes=classes, gold=g, pred=p, raw=p.astype(float), proba=p.astype(float),
+                      thresholds=np.full(len(classes), 0.5), metrics={})
+
+
+def test_examples():
+    ev = hand_built(gold=[[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 0, 0]],
+                    pred=[[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0], [1, 0, 0, 0]],
+                    classes=["A", "B", "C", "D"])
+    ex = ev.examples(3)  # a4 has no gold tags: never an example; a3 and a1 tie at F1 0, a3 has more gold tags
+    assert [e["id"] for e in ex["best"]] == ["a0", "a2", "a1"] and [e["id"] for e in ex["worst"]] == ["a3", "a1", "a2"]
+    assert ex["worst"][1] == {"id": "a1", "f1": 0.0, "text": "text 1", "hits": [], "missed": ["A"],
+                              "spurious": ["C", "D"]}
+    assert ex["best"][1]["f1"] == pytest.approx(0.667, abs=1e-3) and ex["best"][1]["spurious"] == ["D"]
+
+
+def test_confused_pairs_are_counted_exactly():
+    # Every (predicted-but-wrong, gold-but-missed) pair of an article counts once; hits never count.
+    rows = [  # (gold, predicted) over tags A B C D
+        ("A", "BC"),   # (B, A) (C, A)
+        ("A", "BC"),   # (B, A) (C, A)
+        ("A", "BC"),   # (B, A) (C, A)
+        ("AD", "B"),   # (B, A) (B, D)
+        ("AD", "B"),   # (B, A) (B, D)
+        ("AB", "AC"),  # (C, B): A is a hit, so neither (C, A) nor anything with A
+        ("C", "C"),    # all right: no pair
+        ("D", ""),     # missed D but predicted nothing: no pair
+    ]
+    classes = ["A", "B", "C", "D"]
+    ev = hand_built(gold=[[t in g for t in classes] for g, _ in rows],
+                    pred=[[t in p for t in classes] for _, p in rows], classes=classes)
+    assert ev.confused_pairs() == [("B", "A", 5), ("C", "A", 3), ("B", "D", 2), ("C", "B", 1)]
+    assert ev.confused_pairs(top=2) == [("B", "A", 5), ("C", "A", 3)]
+
+
+def test_confused_pairs_on_a_trained_model(ev):
     for a, b, count in ev.confused_pairs(5):
         assert a != b and count >= 1
 
