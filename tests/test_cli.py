@@ -41,12 +41,13 @@ def test_train_with_squared_hinge_loss(mini_path, tmp_path):
 
 def test_cli_choices_match_the_model():
     """The CLI spells its choices out so that start-up need not import the model; keep them in step."""
-    from classifier.cli.options import Language, Loss, ThresholdRule
-    from classifier.model import LOSSES
+    from classifier.cli.options import Language, Loss, Solver, ThresholdRule
+    from classifier.model import LOSSES, SOLVERS
     from classifier.model.thresholds import RULES
     from classifier.text.normalize import LANGUAGES
 
     assert {m.value for m in Loss} == set(LOSSES)
+    assert {m.value for m in Solver} == set(SOLVERS)
     assert {m.value for m in ThresholdRule} == set(RULES)
     assert {m.value for m in Language} == set(LANGUAGES)
 

@@ -168,7 +168,7 @@ def test_unfitted_model_and_single_string_are_refused(model):
 def test_bad_params_and_labels():
     with pytest.raises(DataError, match="language"):
         TagModel(language="de").fit(["a b", "c d"], [["x"], ["x"]])
-    with pytest.raises(DataError, match="loss must be one of squared_hinge, ridge"):
+    with pytest.raises(DataError, match="loss must be one of auto, squared_hinge, ridge"):
         TagModel(loss="hinge").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="threshold_rule must be one of micromacro, scutfbr"):
         TagModel(threshold_rule="best").fit(["a b", "c d"], [["x"], ["x"]])

@@ -102,6 +102,9 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
         "settings": params,
         "tags": {str(t): {"support": int(s), "threshold": round(float(th), 6)}
                  for t, s, th in zip(model.classes_, model.tag_support_, model.thresholds_)},
+        "solver": {"path": model.solver_, "loss": model.loss_, "articles": len(corpus),
+                   "rule": f"auto: dual up to {model.dual_max_samples} articles, primal above"
+                   if model.solver == "auto" else "set by the user"},
         "tags_learned": len(model.classes_),
         "tags_left_out": len(model.dropped_tags_),
         "features": len(model.features_),

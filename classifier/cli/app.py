@@ -26,6 +26,7 @@ from classifier.cli.options import (
     Format,
     Language,
     Loss,
+    Solver,
     ThresholdRule,
 )
 
@@ -42,8 +43,11 @@ def train(
     tag_sep: str | None = TAG_SEP,
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
     min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
-    loss: Loss = typer.Option(Loss.ridge, help="ridge (least squares: fast) or squared_hinge (L2-SVM: more "
-                              "accurate on Reuters, slower with hundreds of tags)."),
+    solver: Solver = typer.Option(Solver.auto, help="dual (exact leave-one-out scores; memory grows as articles "
+                                  "squared), primal (LIBLINEAR tag by tag; linear cost) or auto (dual up to 20,000 "
+                                  "articles)."),
+    loss: Loss = typer.Option(Loss.auto, help="ridge (least squares), squared_hinge (L2-SVM: more accurate on "
+                              "Reuters) or auto (ridge on the dual path, squared_hinge on the primal path)."),
     alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
     threshold_rule: ThresholdRule = typer.Option(
         ThresholdRule.micromacro, help="How each tag's cut is chosen on held-out scores: micromacro (micro-F1 plus "
@@ -73,8 +77,9 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=tag_map, test_data=test, progress=reporter, language=language.value,
-                min_tag_count=min_tag_count, loss=loss.value, alpha=alpha, threshold_rule=threshold_rule.value,
-                fbr=fbr, min_tags=min_tags, min_share=min_share, share_min_support=share_min_support,
+                min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
+                threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,
+                share_min_support=share_min_support,
                 title_weight=title_weight)
 
     result = output.run(work)

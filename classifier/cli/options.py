@@ -1,7 +1,7 @@
 """Options and choices shared by several commands, defined once.
 
-Language, ThresholdRule and Loss repeat `text.normalize.LANGUAGES`, `model.thresholds.RULES` and
-`model.LOSSES` so that `--help` and start-up need not import NumPy and the model;
+Language, ThresholdRule, Loss and Solver repeat `text.normalize.LANGUAGES`, `model.thresholds.RULES`,
+`model.LOSSES` and `model.SOLVERS` so that `--help` and start-up need not import NumPy and the model;
 tests/test_cli.py keeps them the same.
 """
 
@@ -30,8 +30,15 @@ class ThresholdRule(StrEnum):
 
 
 class Loss(StrEnum):
+    auto = "auto"
     squared_hinge = "squared_hinge"
     ridge = "ridge"
+
+
+class Solver(StrEnum):
+    auto = "auto"
+    dual = "dual"
+    primal = "primal"
 
 
 class Dedupe(StrEnum):

@@ -93,6 +93,7 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
         "tag_merges": len(corpus.tag_merges), "tags_learned": m["tags_learned"],
         "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
         "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
+        "solver": m["solver"]["path"], "loss": m["solver"]["loss"],
         "warnings": result.notes,
     }
     lines = [f"Read {len(corpus)} articles from {corpus.path}"]
@@ -104,6 +105,7 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
                      + _shorten([f"{a} -> {b}" for a, b in corpus.tag_merges.items()], 8))
     lines += [
         f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
+        f"Solver: {m['solver']['path']} path, {m['solver']['loss']} loss ({m['solver']['rule']})",
         f"Validation (held-out, training data only): micro-F1 {m['validation']['micro_f1']:.3f}, "
         f"macro-F1 {m['validation']['macro_f1']:.3f}",
         f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",

@@ -14,7 +14,6 @@ Prediction needs only NumPy: SciPy and scikit-learn are imported by training and
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from numbers import Integral
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ import numpy as np
 from classifier.errors import DataError, NotFittedError
 from classifier.evaluation.metrics import compute_metrics
 from classifier.evaluation.splits import hash_folds
+from classifier.model import tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
 from classifier.model.thresholds import RULES, apply_thresholds, share_of_best, tune_thresholds
@@ -36,7 +36,8 @@ from classifier.text.normalize import LANGUAGES, TOKEN_PATTERN, normalizer_for, 
 if TYPE_CHECKING:
     from scipy import sparse
 
-LOSSES = ("squared_hinge", "ridge")
+LOSSES = ("auto", "squared_hinge", "ridge")
+SOLVERS = ("auto", "dual", "primal")
 # Weights under 1% of their tag's largest are stored as 0: about 70% of them, which halved the
 # compressed codes (OrangeSum 16.7 -> 8.6 MB, Reuters 0.91 -> 0.48 MB as one zlib block) while
 # validation F1 moved by at most 0.0025 (docs/benchmarks.md, ablation and model size).
@@ -51,6 +52,18 @@ def _check_texts(X: Iterable[str], name: str = "X") -> list[str]:
         if not isinstance(t, str):
             raise DataError(f"{name}[{i}] must be a string; got {type(t).__name__}")
     return texts
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _product(X: sparse.csr_matrix, W: np.ndarray, block: int = 512) -> np.ndarray:
@@ -70,8 +83,9 @@ class TagModel(Params):
 
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
         language: 'fr' (French normalisation: apostrophes, elisions, French stop words) or 'en'.
-        loss: 'ridge' (least squares, all tags in one solve) or 'squared_hinge' (L2-SVM, tag by tag:
-            LIBLINEAR's start, then exact active-set Newton, see `squared_hinge`).
+        loss: 'ridge' (least squares), 'squared_hinge' (L2-SVM) or 'auto': ridge on the dual path
+            (all tags in one solve), the squared hinge on the primal path (faster there, and more
+            accurate: LIBLINEAR's least squares needs a tight tolerance). `loss_` records the choice.
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
@@ -86,9 +100,14 @@ class TagModel(Params):
             macro- for micro-F1 (docs/benchmarks.md, 5-fold figures).
         title_weight: the first line of each text (its title: `load_articles` joins title and body
             with a line break) counts this many times in the features.
-        max_dual_samples: the dual solver keeps an n×n matrix; above this many articles fit refuses.
-        n_jobs: processes (and threads) used to vectorise large batches and to fit the squared hinge's
-            tags (-1: all cores).
+        solver: 'dual' (all tags at once through an n×n matrix, exact leave-one-out scores: best up
+            to some ten thousand articles), 'primal' (LIBLINEAR tag by tag, k-fold held-out scores:
+            time and memory linear in the articles, see `primal`) or 'auto' (dual up to
+            `dual_max_samples` articles, primal above). `solver_` records the choice.
+        dual_max_samples: where 'auto' switches from the dual to the primal path.
+        cv_folds: the primal path's folds for held-out scores (each article scored by a fit that did
+            not see it); only as many are fitted as hold out about `max_heldout` articles.
+        n_jobs: processes (and threads) used to vectorise large batches and to fit tags (-1: all cores).
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `weights_` (the compact
     form of `coef_`, features × tags, decoded on first use), `intercept_`, `thresholds_` (raw-score
@@ -99,11 +118,12 @@ class TagModel(Params):
 
     row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
 
-    def __init__(self, *, language: str = "fr", loss: str = "ridge", alpha: float = 0.3,
+    def __init__(self, *, language: str = "fr", loss: str = "auto", alpha: float = 0.3,
                  ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
                  threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.2,
-                 share_min_support: int = 20, title_weight: int = 1, max_dual_samples: int = 40000, n_jobs: int = -1):
+                 share_min_support: int = 20, title_weight: int = 1, solver: str = "auto",
+                 dual_max_samples: int = 20000, cv_folds: int = 5, max_heldout: int = 50_000, n_jobs: int = -1):
         self.language = language
         self.loss = loss
         self.alpha = alpha
@@ -118,7 +138,10 @@ class TagModel(Params):
         self.min_share = min_share
         self.share_min_support = share_min_support
         self.title_weight = title_weight
-        self.max_dual_samples = max_dual_samples
+        self.solver = solver
+        self.dual_max_samples = dual_max_samples
+        self.cv_folds = cv_folds
+        self.max_heldout = max_heldout
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------------- fitting
@@ -127,6 +150,12 @@ class TagModel(Params):
             raise DataError(f"language must be one of {', '.join(LANGUAGES)}; got {self.language!r}")
         if self.loss not in LOSSES:
             raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+        if self.solver not in SOLVERS:
+            raise DataError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
+        for name in ("dual_max_samples", "cv_folds", "max_heldout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < (2 if name == "cv_folds" else 1):
+                raise DataError(f"{name} must be a whole number >= {2 if name == 'cv_folds' else 1}; got {value!r}")
         if not self.alpha > 0:
             raise DataError(f"alpha must be > 0; got {self.alpha!r}")
         if self.threshold_rule not in RULES:
@@ -182,30 +211,9 @@ class TagModel(Params):
             raise DataError(f"X has {len(texts)} texts but y has {len(tag_lists)} tag lists")
         if len(texts) < 2:
             raise DataError(f"need at least 2 training articles; got {len(texts)}")
-        if len(texts) > self.max_dual_samples:
-            raise DataError(
-                f"{len(texts)} articles exceed max_dual_samples={self.max_dual_samples} "
-                f"(the solver needs {len(texts) ** 2 * 4 / 2**30:.1f} GiB); raise it if memory allows"
-            )
-        counts = Counter(t for tags in tag_lists for t in set(tags))
-        self.classes_ = np.array(sorted(t for t, c in counts.items() if c >= self.min_tag_count), dtype=object)
-        if len(self.classes_) == 0:
-            raise DataError(
-                f"no tag occurs in at least min_tag_count={self.min_tag_count} articles; "
-                "lower --min-tag-count or add labeled articles"
-            )
-        self.dropped_tags_ = sorted(t for t, c in counts.items() if c < self.min_tag_count)
-        index = {t: j for j, t in enumerate(self.classes_)}
-        Y = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
-        for i, tags in enumerate(tag_lists):
-            for t in tags:
-                j = index.get(t)
-                if j is not None:
-                    Y[i, j] = 1.0
-        self.tag_support_ = Y.sum(axis=0).astype(np.int64)
-        top = np.argsort(-self.tag_support_, kind="stable")[:30]
-        self.cooccurrence_ = {"tags": [str(self.classes_[j]) for j in top],
-                              "counts": (Y[:, top].T @ Y[:, top]).astype(np.int32)}
+        self.classes_, self.dropped_tags_, Y = tags.indicator(tag_lists, self.min_tag_count)
+        self.tag_support_ = np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
+        self.cooccurrence_ = tags.cooccurrence(Y, self.classes_)
 
         progress("vectorising", 0, len(texts))
         try:
@@ -214,7 +222,50 @@ class TagModel(Params):
             raise DataError(f"cannot build features from the training texts: {exc}") from None
         progress("vectorising", len(texts), len(texts))
 
-        if self.loss == "squared_hinge":
+        self.solver_ = self._pick_solver(Xs)
+        self.loss_ = self.loss if self.loss != "auto" else ("ridge" if self.solver_ == "dual" else "squared_hinge")
+        progress(f"{self.solver_} solver, {self.loss_}", 1, 1)
+        if self.solver_ == "dual":
+            heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), progress)
+        else:
+            from classifier.model import primal
+
+            W, intercept, heldout, rows = primal.fit(Xs, Y, self.alpha, loss=self.loss_, folds=self.cv_folds,
+                                                     max_heldout=self.max_heldout, n_jobs=self.worker_count(),
+                                                     progress=progress)
+            Y_heldout = Y[rows].toarray()
+        progress("thresholds", 0, len(self.classes_))
+        self.thresholds_ = self._tune(heldout, Y_heldout).astype(np.float32)
+        from classifier.model.calibration import fit_platt
+
+        self.calibration_ = fit_platt(heldout, Y_heldout)
+        self.validation_ = self._cross_fit_validation(heldout, Y_heldout)
+        progress("thresholds", len(self.classes_), len(self.classes_))
+        progress("weights", 0, 1)
+        self.weights_ = CompactWeights.from_dense(W, prune=PRUNE)
+        self.__dict__.pop("_coef", None)
+        self.intercept_ = np.asarray(intercept, dtype=np.float32)
+        progress("weights", 1, 1)
+        return self
+
+    def _pick_solver(self, X: sparse.csr_matrix) -> str:
+        """'dual' or 'primal': the setting, or for 'auto' the dual up to `dual_max_samples` articles
+        when its n×n matrix fits in the memory available. A forced dual path that cannot fit is
+        refused, saying how much memory it needs."""
+        n = X.shape[0]
+        need = 2 * 4 * n * n  # the n×n matrix and its factor's work space, float32
+        available = _available_memory()
+        fits = available is None or need <= available
+        if self.solver == "auto":
+            return "dual" if n <= self.dual_max_samples and fits else "primal"
+        if self.solver == "dual" and not fits:
+            raise DataError(f"the dual solver needs about {need / 2**20:,.0f} MiB for {n} articles and "
+                            f"{available / 2**20:,.0f} MiB is available; use solver 'primal' (or 'auto')")
+        return self.solver
+
+    def _fit_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, progress: Progress):
+        """Dual path: (leave-one-out scores, their 0/1 targets, weights, intercepts)."""
+        if self.loss_ == "squared_hinge":
             from classifier.model import squared_hinge
 
             A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self.worker_count(), progress=progress)
@@ -222,22 +273,9 @@ class TagModel(Params):
             from classifier.model import dual
 
             A, loo = dual.solve(Xs, Y, self.alpha, progress)
-        progress("thresholds", 0, len(self.classes_))
-        self.thresholds_ = self._tune(loo, Y).astype(np.float32)
-        from classifier.model.calibration import fit_platt
-
-        self.calibration_ = fit_platt(loo, Y)
-        self.validation_ = self._cross_fit_validation(loo, Y)
-        progress("thresholds", len(self.classes_), len(self.classes_))
-
-        progress("weights", 0, 1)
         from classifier.model.dual import primal_weights
 
-        self.weights_ = CompactWeights.from_dense(primal_weights(Xs, A, self.worker_count()), prune=PRUNE)
-        self.__dict__.pop("_coef", None)
-        self.intercept_ = A.sum(axis=0).astype(np.float32)
-        progress("weights", 1, 1)
-        return self
+        return loo, Y, primal_weights(Xs, A, self.worker_count()), A.sum(axis=0)
 
     def _share_allowed(self, proba: np.ndarray, share: float) -> np.ndarray | None:
         """Where the share-of-best rule lets a tag be decided (None: everywhere): at least `share` of

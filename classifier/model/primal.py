@@ -1,0 +1,171 @@
+"""One-vs-rest linear classifiers fitted in the primal, tag by tag, with LIBLINEAR: the path for
+corpora too large for the dual's n × n matrix.
+
+Each tag is a LIBLINEAR fit (`liblinear-official`, the authors' binding) on one shared copy of
+the rows: squared hinge by dual coordinate descent (solver 1), or least squares by trust-region
+Newton (solver 11, ε = 0: ridge). Time and memory grow linearly in the number of articles and of
+non-zero features. The tags are dealt among forked processes, which all read the one copy of the
+rows made before the fork.
+
+Held-out scores for thresholds and calibration come from k-fold cross-fitting: each article of a
+fold is scored by the fit on the other folds. Only as many folds are fitted as it takes to hold
+out about `max_heldout` articles (every fold of a small corpus, one fold of a large one, where one
+fold already holds tens of thousands), so the cost stays a small multiple of one fit; the final
+weights are a fit on every article. Scores are put on the dual path's scale (about 0 absent, 1 present):
+with LIBLINEAR's ±1 labels and score g, ours is (g + 1) / 2, and our α‖w‖² + Σ loss is LIBLINEAR's
+objective with C = 1 / (2α).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from classifier.errors import DataError
+from classifier.evaluation.splits import hash_folds
+from classifier.parallel import map_chunks
+from classifier.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+SOLVERS = {"squared_hinge": 1, "ridge": 11}
+SEED = 1
+TOLERANCE = {"squared_hinge": 1.0, "ridge": 0.001}
+
+
+def _liblinear():
+    try:
+        from liblinear import liblinear
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise DataError(f"the primal solver needs LIBLINEAR: pip install liblinear-official ({exc})") from None
+    return liblinear
+
+
+def _libc():
+    return ctypes.CDLL(None)
+
+
+class Rows:
+    """The training rows in LIBLINEAR's layout, built once from float32 CSR rows without a float64
+    copy of the whole matrix: per row its (index, value) nodes, a bias node (value 1), an end node."""
+
+    def __init__(self, X: sparse.csr_matrix, chunk: int = 65536):
+        ll = _liblinear()
+        n, d = X.shape
+        self.n, self.d = n, d
+        counts = np.diff(X.indptr).astype(np.int64) + 2
+        self.starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.starts[1:])
+        self.space = np.empty(int(self.starts[-1]), dtype=ll.feature_node)
+        index, value = self.space["index"], self.space["value"]
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            part = X[lo:hi]
+            rows = np.repeat(np.arange(lo, hi), np.diff(part.indptr))
+            where = self.starts[rows] + (np.arange(part.nnz) - np.repeat(part.indptr[:-1], np.diff(part.indptr)))
+            index[where] = part.indices + 1
+            value[where] = part.data
+        ends = self.starts[1:]
+        index[ends - 2], value[ends - 2] = d + 1, 1.0  # the bias feature
+        index[ends - 1], value[ends - 1] = -1, 0.0
+        self.pointers = self.space.ctypes.data + self.starts[:-1] * ctypes.sizeof(ll.feature_node)
+
+    def problem(self, rows: np.ndarray, y: np.ndarray):
+        """A LIBLINEAR problem over `rows` (indices) with labels `y` (±1), sharing these nodes."""
+        ll = _liblinear()
+        p = ll.problem.__new__(ll.problem)
+        p.l, p.n, p.bias = len(rows), self.d + 1, 1.0
+        x = (ctypes.POINTER(ll.feature_node) * len(rows))()
+        np.ctypeslib.as_array(ctypes.cast(x, ctypes.POINTER(ctypes.c_uint64)), (len(rows),))[:] = self.pointers[rows]
+        labels = (ctypes.c_double * len(rows))()
+        np.ctypeslib.as_array(labels, (len(rows),))[:] = y
+        p.x, p.y = x, labels
+        p._keep = (x, labels, self)  # the C struct points into these
+        return p
+
+
+def _fit_one(rows: Rows, subset: np.ndarray, y: np.ndarray, param) -> np.ndarray:
+    """LIBLINEAR's weights (d + 1, the bias last) for labels `y` (bool) on the articles `subset`,
+    signed so that a positive score means the tag."""
+    ll = _liblinear()
+    if not y.any():
+        w = np.zeros(rows.d + 1)
+        w[-1] = -1.0
+        return w
+    problem = rows.problem(subset, np.where(y, 1.0, -1.0))
+    _libc().srand(SEED)  # LIBLINEAR shuffles with rand(): the same start for every fit
+    model = ll.liblinear.train(ctypes.pointer(problem), ctypes.pointer(param))
+    try:
+        m = model.contents
+        w = np.ctypeslib.as_array(m.w, (rows.d + 1,)).copy()
+        if m.param.solver_type == SOLVERS["ridge"]:  # regression: the weights predict y itself
+            return w
+        if m.nr_class == 1 or m.label[0] != 1:
+            w = -w if m.nr_class == 2 else np.where(np.arange(rows.d + 1) == rows.d, -1.0, 0.0)
+    finally:
+        ll.liblinear.free_and_destroy_model(ctypes.pointer(model))
+    return w
+
+
+def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str = "squared_hinge",
+        folds: int = 5, max_heldout: int = 50_000, n_jobs: int = 1, tolerance: float | None = None,
+        progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`.
+
+    Returns (W, intercept, heldout, heldout_rows): float32 weights (features × tags) and
+    intercepts on the 0..1 score scale, and the held-out scores (len(heldout_rows) × tags) of
+    `heldout_rows`, the articles of the folds fitted (folds are dealt by a hash of the row number).
+    """
+    if loss not in SOLVERS:
+        raise DataError(f"loss must be one of {', '.join(SOLVERS)}; got {loss!r}")
+    ll = _liblinear()
+    n, n_tags = X.shape[0], Y.shape[1]
+    tol = TOLERANCE[loss] if tolerance is None else tolerance
+    extra = " -p 0" if loss == "ridge" else ""
+    param = ll.parameter(f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q")
+    rows = Rows(X)
+    fold = hash_folds(range(n), folds)
+    used = min(folds, max(1, -(-max_heldout * folds // n)))  # folds to fit: about max_heldout held out
+    parts = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(used)]
+    sampled = np.sort(np.concatenate([scored for _, scored in parts]))
+    Yc = Y.tocsc()
+    X_scored = [X[scored] for _, scored in parts]
+    position = np.searchsorted(sampled, np.concatenate([s for _, s in parts]))
+    bounds = np.cumsum([0] + [len(s) for _, s in parts])
+    everyone = np.arange(n)
+    order = np.argsort(-np.diff(Yc.indptr), kind="stable")  # frequent (slow) tags first
+    chunks = [order[w::max(1, n_jobs)] for w in range(max(1, min(n_jobs, n_tags)))]  # dealt: even loads
+    total = n_tags * (used + 1)
+
+    def work(tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Fit `tags` in this process: their weights, intercepts and held-out scores."""
+        W = np.zeros((X.shape[1], len(tags)), dtype=np.float32)
+        intercept = np.zeros(len(tags), dtype=np.float32)
+        heldout = np.zeros((len(sampled), len(tags)), dtype=np.float32)
+        for c, j in enumerate(tags.tolist()):
+            y = np.zeros(n, dtype=bool)
+            y[Yc.indices[Yc.indptr[j]:Yc.indptr[j + 1]]] = True
+            for k, (train, _) in enumerate(parts):
+                w = _fit_one(rows, train, y[train], param)
+                g = X_scored[k] @ w[:-1].astype(np.float32) + np.float32(w[-1])
+                heldout[position[bounds[k]:bounds[k + 1]], c] = (g + 1.0) / 2.0
+            w = _fit_one(rows, everyone, y, param)
+            W[:, c] = w[:-1] / 2.0
+            intercept[c] = (w[-1] + 1.0) / 2.0
+            if tags is chunks[0]:  # this process's share stands for the others' progress
+                progress("primal", min(total, (c + 1) * (used + 1) * len(chunks)), total)
+        return tags, W, intercept, heldout
+
+    progress("primal", 0, total)
+    W = np.zeros((X.shape[1], n_tags), dtype=np.float32)
+    intercept = np.zeros(n_tags, dtype=np.float32)
+    heldout = np.zeros((len(sampled), n_tags), dtype=np.float32)
+    # Processes, not threads: LIBLINEAR draws from the C library's one random sequence, which a
+    # process reseeds before each fit, so a tag's weights never depend on what ran beside it.
+    for tags, W_part, b_part, h_part in map_chunks(work, chunks):
+        W[:, tags], intercept[tags], heldout[:, tags] = W_part, b_part, h_part
+    progress("primal", total, total)
+    return W, intercept, heldout, sampled

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from scipy import sparse
+
+from classifier import DataError, TagModel, load_articles
+from classifier.model import estimator, primal
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    X = sparse.random(120, 30, density=0.25, random_state=3, format="csr", dtype=np.float32)
+    truth = rng.normal(size=(30, 3))
+    Y = (X @ truth + rng.normal(scale=0.3, size=(120, 3)) > 0.4).astype(np.float32)
+    return X, Y
+
+
+def test_squared_hinge_is_liblinears_on_our_score_scale(problem):
+    from sklearn.svm import LinearSVC
+
+    X, Y = problem
+    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="squared_hinge", folds=2, tolerance=1e-6)
+    for j in range(Y.shape[1]):
+        ref = LinearSVC(C=1 / (2 * 0.5), loss="squared_hinge", dual=True, tol=1e-8, max_iter=100_000).fit(X, Y[:, j])
+        # LIBLINEAR's score g for labels ±1 is 2f - 1 on our 0..1 scale
+        assert np.allclose(2 * W[:, j], ref.coef_[0], atol=1e-3)
+        assert np.isclose(2 * b[j] - 1, ref.intercept_[0], atol=1e-3)
+
+
+def test_ridge_is_least_squares_on_our_score_scale(problem):
+    X, Y = problem
+    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="ridge", folds=2, tolerance=1e-8)
+    Xa = np.hstack([X.toarray(), np.ones((X.shape[0], 1))]).astype(np.float64)
+    # LIBLINEAR: ½‖w‖² + C Σ (t - w·x)², t = ±1, C = 1 / (2α): (XᵀX + αI) w = Xᵀt, then f = (g + 1) / 2
+    w = np.linalg.solve(Xa.T @ Xa + 0.5 * np.eye(Xa.shape[1]), Xa.T @ (2 * Y - 1))
+    assert np.allclose(np.vstack([W, b]), np.vstack([w[:-1] / 2, (w[-1] + 1) / 2]), atol=1e-4)
+
+
+def test_heldout_scores_come_from_fits_that_did_not_see_them(problem):
+    X, Y = problem
+    _, _, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, max_heldout=10_000)
+    assert rows.tolist() == list(range(X.shape[0]))  # a small corpus: every fold is fitted
+    fold = primal.hash_folds(range(X.shape[0]), 3)
+    param = primal._liblinear().parameter(f"-s 1 -c {1 / (2 * 0.5)} -e {primal.TOLERANCE['squared_hinge']} -q")
+    train = np.flatnonzero(fold != 0)
+    w = primal._fit_one(primal.Rows(X), train, Y[train, 1] > 0, param)
+    scored = np.flatnonzero(fold == 0)
+    assert np.allclose(heldout[scored, 1], (X[scored] @ w[:-1] + w[-1] + 1) / 2, atol=1e-5)
+
+
+def test_large_corpora_fit_only_the_folds_they_need(problem):
+    X, Y = problem
+    _, _, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=4, max_heldout=20)
+    fold = primal.hash_folds(range(X.shape[0]), 4)
+    assert set(rows.tolist()) == set(np.flatnonzero(fold == 0).tolist()) and len(heldout) == len(rows)
+
+
+def test_tag_model_on_either_path_and_the_automatic_choice(mini_path):
+    corpus = load_articles(mini_path)
+    auto_small = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
+    assert (auto_small.solver_, auto_small.loss_) == ("dual", "ridge")
+    auto_large = TagModel(min_tag_count=3, dual_max_samples=100).fit(corpus.texts, corpus.tags)
+    assert (auto_large.solver_, auto_large.loss_) == ("primal", "squared_hinge")
+    forced = TagModel(min_tag_count=3, solver="primal", loss="ridge").fit(corpus.texts, corpus.tags)
+    assert (forced.solver_, forced.loss_) == ("primal", "ridge")
+    for m in (auto_large, forced):
+        assert m.coef_.shape == auto_small.coef_.shape
+        tags = m.predict_tags(corpus.texts[:20])
+        assert all(len(t) >= 1 for t in tags)
+        assert 0 < m.validation_["micro_f1"] <= 1
+    # same data, same settings: the same model
+    again = TagModel(min_tag_count=3, dual_max_samples=100).fit(corpus.texts, corpus.tags)
+    assert np.array_equal(again.coef_, auto_large.coef_) and np.array_equal(again.thresholds_, auto_large.thresholds_)
+
+
+def test_a_forced_dual_path_that_cannot_fit_says_how_much_memory_it_needs(mini_path, monkeypatch):
+    corpus = load_articles(mini_path)
+    monkeypatch.setattr(estimator, "_available_memory", lambda: 1000)
+    with pytest.raises(DataError, match=r"needs about 0 MiB for 150 articles and 0 MiB is available; use solver"):
+        TagModel(min_tag_count=3, solver="dual").fit(corpus.texts, corpus.tags)
+    assert TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags).solver_ == "primal"  # auto steps aside
+
+
+def test_bad_solver_settings_are_refused(mini_path):
+    corpus = load_articles(mini_path)
+    for params, field in (({"solver": "fast"}, "solver"), ({"cv_folds": 1}, "cv_folds"),
+                          ({"dual_max_samples": 0}, "dual_max_samples"), ({"max_heldout": True}, "max_heldout")):
+        with pytest.raises(DataError, match=field):
+            TagModel(**params).fit(corpus.texts, corpus.tags)
