@@ -248,3 +248,17 @@ def test_train_warns_about_shared_articles(mini_path, tmp_path):
     assert "near-duplicates" in r.output
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
     assert "near-duplicates" in manifest["leakage_check"][0]
+
+
+def test_train_on_a_broken_line_names_it_or_skips_and_counts_it(mini_path, tmp_path):
+    lines = mini_path.read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join(lines[:120] + ['{"id": "x", "text": oops'] + lines[120:]) + "\n", encoding="utf-8")
+    r = run("train", str(broken), "--out", str(tmp_path / "r1"), "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 1 and "broken.jsonl:121: invalid JSON" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "r1").exists()
+    r = run("train", str(broken), "--out", str(tmp_path / "r2"), "--min-tag-count", "3", "--quiet",
+            "--on-error", "skip", "--format", "json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["articles"] == 150 and summary["skipped"] == 1

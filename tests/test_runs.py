@@ -100,3 +100,19 @@ def test_crash_mid_write_keeps_previous_model(trained, tmp_path, monkeypatch):
     assert (run / MODEL_FILE).read_bytes() == before
     assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
     load_model(run)  # still loads
+
+
+def test_an_interrupted_save_of_a_new_run_leaves_no_folder(trained, tmp_path, monkeypatch):
+    from classifier.api import runs
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "write_json", interrupted)  # after the model file, before the manifest
+    with pytest.raises(KeyboardInterrupt):
+        save_model(trained.model, tmp_path / "new-run", {})
+    assert list(tmp_path.iterdir()) == []  # neither the run nor its staging folder
+    monkeypatch.undo()
+    save_model(trained.model, tmp_path / "new-run", json.loads((trained.run_dir / MANIFEST_FILE).read_text()))
+    assert sorted(p.name for p in (tmp_path / "new-run").iterdir()) == [MANIFEST_FILE, MODEL_FILE]
+    load_model(tmp_path / "new-run")

@@ -15,7 +15,8 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
-          "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py"}
+          "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
+          "bench_scale.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -122,3 +123,13 @@ def test_make_scale_corpus(tmp_path):
     again = tmp_path / "again.jsonl"
     run("make_scale_corpus.py", 400, again, "--source", MINI, "--drop", 0.3, cwd=tmp_path)
     assert [json.loads(line) for line in again.read_text(encoding="utf-8").splitlines()] == rows  # seeded
+
+
+def test_bench_scale(tmp_path):
+    done = run("bench_scale.py", "--sizes", "300,600", "--source", MINI, "--work", tmp_path / "w", "--out", tmp_path,
+               "--name", "tiny", "--train-args", "--min-tag-count 3 --solver primal", cwd=tmp_path, timeout=300)
+    result = json.loads((tmp_path / "tiny.json").read_text())
+    assert [r["articles"] for r in result["rows"]] == [300, 600]
+    assert all(r["solver"] == "primal" and r["train_s"] > 0 and r["model_mb"] > 0 for r in result["rows"])
+    assert isinstance(result["train_s_exponent"]["fit"], float)
+    assert (tmp_path / "tiny.png").read_bytes()[:4] == b"\x89PNG" and "grows as articles^" in done.stdout

@@ -11,6 +11,8 @@ import datetime as _dt
 import json
 import os
 import platform
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +54,27 @@ def versions() -> dict[str, str]:
 
 
 def save_model(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
-    """Write `model.joblib` then `manifest.json` (with format, versions and the model's SHA-256)."""
+    """Write `model.joblib` then `manifest.json` (with format, versions and the model's SHA-256).
+
+    A new run folder is written whole beside its final place and renamed into it, so an interrupted
+    save leaves no half-written run; an existing folder has each file replaced atomically."""
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        return _write_run(model, run_dir, manifest)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.", suffix=".partial"))
+    try:
+        _write_run(model, staging, manifest)
+        os.rename(staging, run_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return run_dir / MODEL_FILE
+
+
+def _write_run(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
     import joblib
 
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / MODEL_FILE
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model}
     atomic_write(target, lambda tmp: joblib.dump(payload, tmp))

@@ -10,6 +10,7 @@ from typing import Any
 
 from classifier.api import runs
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
+from classifier.corpus.reader import OnError
 from classifier.errors import DataError
 from classifier.fileio import sha256_of
 from classifier.model import TagModel
@@ -31,6 +32,7 @@ class TrainResult:
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
           tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
           tag_map: str | Path | dict[str, str] | None = None, test_data: str | Path | None = None,
+          on_error: OnError = "raise",
           progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
@@ -38,14 +40,15 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     to `out`, or to a new folder under the artifacts root; `latest` is pointed at it. `tag_map` renames
     or drops tags first (a dict, or a from,to CSV file). With `test_data` (default: the bundled test
     split when training on the bundled training split), near-duplicates shared by the two are counted
-    in `notes`: they inflate every metric.
+    in `notes`: they inflate every metric. A malformed record stops training with an error naming its
+    line, or with `on_error="skip"` is skipped and listed in the corpus's `skipped`.
     """
     progress = progress or no_progress
     started = time.perf_counter()
     path = Path(data) if data is not None else DEFAULT_TRAIN
     progress("reading", 0, 0)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                           tag_sep=tag_sep)
+                           tag_sep=tag_sep, on_error=on_error)
     progress("reading", len(corpus), len(corpus))
     if tag_map:
         from classifier.corpus.tagmap import apply_tag_map, load_tag_map

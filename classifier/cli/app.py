@@ -16,6 +16,7 @@ from classifier.cli.options import (
     ID_COL,
     MODEL,
     NEAR_THRESHOLD,
+    ON_ERROR,
     QUIET,
     TAG_MAP,
     TAG_SEP,
@@ -26,6 +27,7 @@ from classifier.cli.options import (
     Format,
     Language,
     Loss,
+    OnError,
     Solver,
     ThresholdRule,
 )
@@ -63,6 +65,7 @@ def train(
     tag_map: Path | None = TAG_MAP,
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
                                      "(default: the bundled test split when DATA is the bundled training split)."),
+    on_error: OnError = ON_ERROR,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -76,7 +79,8 @@ def train(
         with output.Reporter(quiet) as reporter:
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
-                tag_sep=tag_sep, tag_map=tag_map, test_data=test, progress=reporter, language=language.value,
+                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, progress=reporter,
+                language=language.value,
                 min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
                 threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,
                 share_min_support=share_min_support,

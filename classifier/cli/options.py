@@ -41,6 +41,11 @@ class Solver(StrEnum):
     primal = "primal"
 
 
+class OnError(StrEnum):
+    raise_ = "raise"
+    skip = "skip"
+
+
 class Dedupe(StrEnum):
     none = "none"
     exact = "exact"
@@ -58,3 +63,5 @@ TAG_MAP = typer.Option(None, "--tag-map", help="CSV of from,to rows: rename (or,
 MODEL = typer.Option(None, "--model", help="Run folder (default: the latest run under artifacts/).")
 NEAR_THRESHOLD = typer.Option(0.9, "--near-threshold", min=0.5, max=1.0,
                               help="TF-IDF cosine at or above which two articles are near-duplicates.")
+ON_ERROR = typer.Option(OnError.raise_, "--on-error", help="A malformed record: raise (stop with an error naming "
+                        "its line, before any long computation) or skip (count it, list it, go on).")
