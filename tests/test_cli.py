@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -262,3 +264,18 @@ def test_train_on_a_broken_line_names_it_or_skips_and_counts_it(mini_path, tmp_p
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["articles"] == 150 and summary["skipped"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "table"])
+def test_predict_corpus_output_is_whole_in_every_format(run_dir, mini_path, fmt):
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", fmt)
+    assert r.exit_code == 0, r.output
+    if fmt == "json":
+        assert len(json.loads(r.stdout)) == 150
+    elif fmt == "jsonl":
+        assert len([json.loads(line) for line in r.stdout.splitlines()]) == 150
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(r.stdout)))
+        assert rows[0] == ["id", "tags", "scores"] and len(rows) == 151
+    else:
+        assert r.stdout.count("\n# ") + r.stdout.startswith("# ") == 150

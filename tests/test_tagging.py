@@ -42,3 +42,25 @@ def test_train_without_tags_fails_clearly(tmp_path):
     p.write_text('{"text": "un", "tags": []}\n{"text": "deux", "tags": []}\n')
     with pytest.raises(DataError, match="no article has tags"):
         train(p)
+
+
+def test_a_corpus_streams_in_batches_with_the_same_predictions(trained, mini_path):
+    from classifier import read_batches
+
+    batches = list(read_batches(file=mini_path, batch_size=40))
+    assert [len(b) for b in batches] == [40, 40, 40, 30]
+    whole = predict(trained.model, trained.corpus.texts, ids=trained.corpus.ids)
+    streamed = [p for b in batches for p in predict(trained.model, b.texts, ids=b.ids)]
+    assert [p.to_dict() for p in streamed] == [p.to_dict() for p in whole]
+
+
+def test_skipped_records_come_with_their_batch(tmp_path, mini_path):
+    from classifier import read_batches
+
+    lines = mini_path.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines[:50] + ["not json"] + lines[50:]) + "\n", encoding="utf-8")
+    batches = list(read_batches(file=bad, batch_size=40, on_error="skip"))
+    assert sum(len(b) for b in batches) == 150
+    assert [s.where.rsplit(":", 1)[1] for b in batches for s in b.skipped] == ["51"]
+    assert batches[1].skipped and not batches[0].skipped

@@ -1,17 +1,18 @@
-"""`predict`: tag texts with a trained model, in batches shared among the cores; `read_texts`: the
-texts to tag from an argument, a file (one article, or a corpus) or stdin."""
+"""`predict`: tag texts with a trained model, in batches shared among the cores; `read_texts` and
+`read_batches`: the texts to tag from an argument, a file (one article, or a corpus, read batch by
+batch so that memory does not grow with it) or stdin."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from classifier.corpus.articles import load_articles
-from classifier.corpus.reader import TABLE_KINDS, file_kind, read_text
+from classifier.corpus.articles import iter_articles, load_articles
+from classifier.corpus.reader import TABLE_KINDS, OnError, file_kind, read_text
 from classifier.errors import DataError
 from classifier.model import TagModel
 from classifier.parallel import map_texts
@@ -40,6 +41,18 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
     if not text.strip():
         raise DataError("the text is empty; give an article's title and body")
     return Corpus("<text>", ["1"], [text], [[]], has_tags=False)
+
+
+def read_batches(text: str | None = None, file: str | Path | None = None, *, batch_size: int = 10000,
+                 text_col: str = "text", title_col: str | None = "title", id_col: str = "id",
+                 on_error: OnError = "raise") -> Iterator[Corpus]:
+    """As `read_texts`, but a corpus file comes as consecutive batches of at most `batch_size`
+    articles, read as they are needed."""
+    if file is not None and text is None and file_kind(file) in TABLE_KINDS:
+        yield from iter_articles(file, batch_size=batch_size, text_col=text_col, title_col=title_col, id_col=id_col,
+                                 tags_col=None, require_tags=False, on_error=on_error)
+    else:
+        yield read_texts(text, file, text_col=text_col, title_col=title_col, id_col=id_col)
 
 
 def _read_stdin() -> str:

@@ -107,25 +107,33 @@ def predict(
                                            "below this share of the article's best tag's (0: off; default: the "
                                            "model's). Rare tags are exempt, as set at training."),
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
+    on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
-    """Tag a text, a file, stdin, or a whole corpus.
+    """Tag a text, a file, stdin, or a whole corpus (read and written batch by batch).
 
     Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
     """
-    from classifier import load_model, read_texts
+    from classifier import is_corpus_file, load_model, read_batches
     from classifier import predict as predict_tags
 
-    def work():
-        corpus = read_texts(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col)
-        for s in corpus.skipped:
-            typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
+    def work() -> None:
         tagger = load_model(model)
-        with output.Reporter(quiet or len(corpus) < 5000) as reporter:
-            return predict_tags(tagger, corpus.texts, ids=corpus.ids, top_k=top_k, threshold=threshold,
-                                min_share=min_share, progress=reporter)
+        headed = file is not None and text is None and is_corpus_file(file)
+        writer = output.PredictionWriter(format, headed=headed)
+        done = 0
+        with output.Reporter(quiet or not headed) as reporter:
+            for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
+                                      on_error=on_error.value):
+                for s in batch.skipped:
+                    typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
+                writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
+                                          min_share=min_share))
+                done += len(batch)
+                reporter("tagging", done, 0)
+        writer.close()
 
-    output.print_predictions(output.run(work), format)
+    output.run(work)
 
 
 @app.command()

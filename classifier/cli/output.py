@@ -113,28 +113,43 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
     return summary, lines
 
 
-def print_predictions(predictions: list, format: Format) -> None:
-    out = sys.stdout
-    if format == Format.jsonl:
-        out.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions))
-    elif format == Format.json:
-        out.write(json.dumps([p.to_dict() for p in predictions], ensure_ascii=False, indent=2) + "\n")
-    elif format == Format.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["id", "tags", "scores"])
-        for p in predictions:
-            writer.writerow([p.id, "|".join(p.tags), json.dumps(p.scores, ensure_ascii=False)])
-        out.write(buffer.getvalue())
-    else:
-        lines = []
-        for p in predictions:
-            if len(predictions) > 1:
-                lines.append(f"# {p.id}")
-            lines.append(f"{'tag':<28} {'score':>6}  decided")
-            for tag, score in p.scores.items():
-                lines.append(f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}")
-        out.write("\n".join(lines) + "\n")
+class PredictionWriter:
+    """Writes predictions to stdout batch by batch in one `format`, so a corpus streams through:
+    jsonl and csv a line per article, json one array, table a block per article (headed by its id
+    when `headed`)."""
+
+    def __init__(self, format: Format, *, headed: bool):
+        self.format, self.headed, self.count = format, headed, 0
+        self.out = sys.stdout
+
+    def write(self, predictions: list) -> None:
+        if self.format == Format.jsonl:
+            text = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions)
+        elif self.format == Format.json:
+            text = "".join(("[\n" if self.count + i == 0 else ",\n") + json.dumps(p.to_dict(), ensure_ascii=False)
+                           for i, p in enumerate(predictions))
+        elif self.format == Format.csv:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            if self.count == 0:
+                writer.writerow(["id", "tags", "scores"])
+            writer.writerows([p.id, "|".join(p.tags), json.dumps(p.scores, ensure_ascii=False)] for p in predictions)
+            text = buffer.getvalue()
+        else:
+            text = "".join(self._block(p) for p in predictions)
+        self.count += len(predictions)
+        self.out.write(text)
+        self.out.flush()
+
+    def _block(self, p: Any) -> str:
+        lines = [f"# {p.id}"] if self.headed else []
+        lines.append(f"{'tag':<28} {'score':>6}  decided")
+        lines += [f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}" for tag, score in p.scores.items()]
+        return "\n".join(lines) + "\n"
+
+    def close(self) -> None:
+        if self.format == Format.json:
+            self.out.write("[]\n" if self.count == 0 else "\n]\n")
 
 
 def cv_lines(result: dict[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,64 @@ def _article(record: dict, where: str, text_col: str, tags_col: str | None, titl
     return "\n".join(parts), tags
 
 
+def iter_articles(
+    path: str | Path,
+    *,
+    batch_size: int = 10000,
+    text_col: str = "text",
+    tags_col: str | None = "tags",
+    title_col: str | None = "title",
+    id_col: str = "id",
+    tag_sep: str | None = None,
+    require_tags: bool = True,
+    on_error: OnError = "raise",
+) -> Iterator[Corpus]:
+    """The corpus file as consecutive `Corpus` batches of at most `batch_size` articles, read as
+    they are needed (memory does not grow with the file; tag spellings are not merged). Each batch
+    lists the records skipped since the previous one. Errors as `load_articles`."""
+    path = Path(path)
+    batch = Corpus(str(path), [], [], [], has_tags=False)
+    seen_text_col = False
+    n_records = 0
+    first_keys: list[str] = []
+    skipped: list[Skipped] = []
+    for where, record in iter_records(path, on_error=on_error, skipped=skipped):
+        n_records += 1
+        if n_records == 1:
+            first_keys = list(record)
+        seen_text_col |= text_col in record
+        batch.has_tags |= tags_col is not None and tags_col in record
+        try:
+            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep)
+        except DataError as exc:
+            if on_error == "raise":
+                raise
+            skipped.append(Skipped(where, str(exc).removeprefix(f"{where}: ")))
+            found = False
+        if found is None:
+            skipped.append(Skipped(where, "no text (title and body are empty)"))
+        elif found:
+            raw_id = _field(record, id_col)
+            batch.ids.append(str(raw_id) if raw_id is not None and str(raw_id) != "" else str(n_records))
+            batch.texts.append(found[0])
+            batch.tags.append(found[1])
+        if len(batch) >= batch_size:
+            batch.skipped = skipped[:]
+            skipped.clear()  # the reader appends to this very list
+            yield batch
+            batch = Corpus(str(path), [], [], [], has_tags=batch.has_tags)
+    if n_records == 0:
+        if skipped:
+            raise DataError(f"{path}: no readable article; {len(skipped)} skipped, first {skipped[0].where} "
+                            f"({skipped[0].reason})")
+        raise DataError(f"{path}: the file has no articles (it is empty)")
+    if not seen_text_col and not batch.texts:
+        raise DataError(f"{path}: no field {text_col!r} in any record; fields are {first_keys}")
+    batch.skipped = skipped[:]
+    if len(batch) or batch.skipped:
+        yield batch
+
+
 def load_articles(
     path: str | Path,
     *,
@@ -136,42 +195,14 @@ def load_articles(
     A malformed record raises `DataError` naming the file and line, or with `on_error="skip"` is
     skipped and listed in `Corpus.skipped` with its reason.
     """
-    path = Path(path)
-    ids: list[str] = []
-    texts: list[str] = []
-    tags: list[list[str]] = []
-    skipped: list[Skipped] = []
-    seen_text_col = seen_tags_col = False
-    n_records = 0
-    first_keys: list[str] = []
-    for where, record in iter_records(path, on_error=on_error, skipped=skipped):
-        n_records += 1
-        if n_records == 1:
-            first_keys = list(record)
-        seen_text_col |= text_col in record
-        seen_tags_col |= tags_col is not None and tags_col in record
-        try:
-            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep)
-        except DataError as exc:
-            if on_error == "raise":
-                raise
-            skipped.append(Skipped(where, str(exc).removeprefix(f"{where}: ")))
-            continue
-        if found is None:
-            skipped.append(Skipped(where, "no text (title and body are empty)"))
-            continue
-        raw_id = _field(record, id_col)
-        ids.append(str(raw_id) if raw_id is not None and str(raw_id) != "" else str(n_records))
-        texts.append(found[0])
-        tags.append(found[1])
-    if n_records == 0:
-        if skipped:
-            raise DataError(f"{path}: no readable article; {len(skipped)} skipped, first {skipped[0].where} "
-                            f"({skipped[0].reason})")
-        raise DataError(f"{path}: the file has no articles (it is empty)")
-    if not seen_text_col and not texts:
-        raise DataError(f"{path}: no field {text_col!r} in any record; fields are {first_keys}")
-    merges: dict[str, str] = {}
-    if merge_variants and seen_tags_col:
-        tags, merges = merge_tag_variants(tags)
-    return Corpus(str(path), ids, texts, tags, skipped, merges, has_tags=seen_tags_col)
+    corpus = Corpus(str(Path(path)), [], [], [], has_tags=False)
+    for batch in iter_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                               tag_sep=tag_sep, require_tags=require_tags, on_error=on_error):
+        corpus.ids += batch.ids
+        corpus.texts += batch.texts
+        corpus.tags += batch.tags
+        corpus.skipped += batch.skipped
+        corpus.has_tags |= batch.has_tags
+    if merge_variants and corpus.has_tags:
+        corpus.tags, corpus.tag_merges = merge_tag_variants(corpus.tags)
+    return corpus

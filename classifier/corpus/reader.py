@@ -35,6 +35,11 @@ def file_kind(path: str | Path) -> str | None:
     return next((kind for suffix, kind in KINDS.items() if name.endswith(suffix)), None)
 
 
+def is_corpus_file(path: str | Path) -> bool:
+    """Whether `path` names a corpus (JSONL, CSV, TSV, Parquet; .gz allowed) rather than one article."""
+    return file_kind(path) in TABLE_KINDS
+
+
 def table_kind(path: str | Path) -> str:
     """The tabular kind of `path`, or a `DataError` that lists the kinds this reads."""
     kind = file_kind(path)
