@@ -1,5 +1,6 @@
 """Sharing work among the cores: threads for numpy / scipy / LAPACK work that releases the GIL
-(row blocks), forked processes for Python-level work (tokenising, per-tag solvers)."""
+(row blocks), forked processes for Python-level work (tokenising, per-tag solvers); and how much
+memory the machine has free."""
 
 from __future__ import annotations
 
@@ -82,3 +83,15 @@ def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_job
     ends = np.cumsum(sizes)
     bounds = [0, *np.searchsorted(ends, ends[-1] * np.arange(1, n_jobs) / n_jobs).tolist(), len(texts)]
     return map_chunks(fn, [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None

@@ -15,44 +15,54 @@ def problem():
     return X, Y
 
 
-def test_squared_hinge_is_liblinears_on_our_score_scale(problem):
+def param(loss, tol, alpha=0.5):
+    extra = " -p 0" if loss == "ridge" else ""
+    return primal._liblinear().parameter(f"-s {primal.SOLVERS[loss]} -c {1 / (2 * alpha)} -e {tol}{extra} -q")
+
+
+def test_one_squared_hinge_fit_is_scikit_learns_liblinear(problem):
     from sklearn.svm import LinearSVC
 
     X, Y = problem
-    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="squared_hinge", folds=2, tolerance=1e-6)
+    rows = primal.Rows(X)
     for j in range(Y.shape[1]):
+        w = primal._fit_one(rows, np.arange(X.shape[0]), Y[:, j] > 0, param("squared_hinge", 1e-6))
         ref = LinearSVC(C=1 / (2 * 0.5), loss="squared_hinge", dual=True, tol=1e-8, max_iter=100_000).fit(X, Y[:, j])
-        # LIBLINEAR's score g for labels ±1 is 2f - 1 on our 0..1 scale
-        assert np.allclose(2 * W[:, j], ref.coef_[0], atol=1e-3)
-        assert np.isclose(2 * b[j] - 1, ref.intercept_[0], atol=1e-3)
+        assert np.allclose(w[:-1], ref.coef_[0], atol=1e-3) and np.isclose(w[-1], ref.intercept_[0], atol=1e-3)
 
 
-def test_ridge_is_least_squares_on_our_score_scale(problem):
+def test_one_ridge_fit_is_least_squares(problem):
     X, Y = problem
-    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="ridge", folds=2, tolerance=1e-8)
+    w = primal._fit_one(primal.Rows(X), np.arange(X.shape[0]), Y[:, 0] > 0, param("ridge", 1e-8))
     Xa = np.hstack([X.toarray(), np.ones((X.shape[0], 1))]).astype(np.float64)
-    # LIBLINEAR: ½‖w‖² + C Σ (t - w·x)², t = ±1, C = 1 / (2α): (XᵀX + αI) w = Xᵀt, then f = (g + 1) / 2
-    w = np.linalg.solve(Xa.T @ Xa + 0.5 * np.eye(Xa.shape[1]), Xa.T @ (2 * Y - 1))
-    assert np.allclose(np.vstack([W, b]), np.vstack([w[:-1] / 2, (w[-1] + 1) / 2]), atol=1e-4)
+    # LIBLINEAR: ½‖w‖² + C Σ (t - w·x)², t = ±1, C = 1 / (2α): (XᵀX + αI) w = Xᵀt
+    assert np.allclose(w, np.linalg.solve(Xa.T @ Xa + 0.5 * np.eye(Xa.shape[1]), Xa.T @ (2 * Y[:, 0] - 1)), atol=1e-4)
 
 
-def test_heldout_scores_come_from_fits_that_did_not_see_them(problem):
+def test_weights_are_the_mean_of_the_fold_models_on_our_score_scale(problem):
     X, Y = problem
-    _, _, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, max_heldout=10_000)
-    assert rows.tolist() == list(range(X.shape[0]))  # a small corpus: every fold is fitted
+    W, b, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, n_jobs=2)
+    assert rows.tolist() == list(range(X.shape[0])) and heldout.shape == Y.shape
     fold = primal.hash_folds(range(X.shape[0]), 3)
-    param = primal._liblinear().parameter(f"-s 1 -c {1 / (2 * 0.5)} -e {primal.TOLERANCE['squared_hinge']} -q")
-    train = np.flatnonzero(fold != 0)
-    w = primal._fit_one(primal.Rows(X), train, Y[train, 1] > 0, param)
-    scored = np.flatnonzero(fold == 0)
-    assert np.allclose(heldout[scored, 1], (X[scored] @ w[:-1] + w[-1] + 1) / 2, atol=1e-5)
+    shared = primal.Rows(X)
+    for j in range(Y.shape[1]):
+        models = []
+        for k in range(3):
+            train, scored = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+            tol = primal.TOLERANCE["squared_hinge"]
+            w = primal._fit_one(shared, train, Y[train, j] > 0, param("squared_hinge", tol))
+            models.append(w)
+            # held out: scored by the model that did not see them, LIBLINEAR's g mapped to (g + 1) / 2
+            assert np.allclose(heldout[scored, j], (X[scored] @ w[:-1] + w[-1] + 1) / 2, atol=1e-5)
+        mean = np.mean(models, axis=0)
+        assert np.allclose(W[:, j], mean[:-1] / 2, atol=1e-6) and np.isclose(b[j], (mean[-1] + 1) / 2, atol=1e-6)
 
 
-def test_large_corpora_fit_only_the_folds_they_need(problem):
+def test_max_heldout_caps_the_articles_scored(problem):
     X, Y = problem
-    _, _, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=4, max_heldout=20)
-    fold = primal.hash_folds(range(X.shape[0]), 4)
-    assert set(rows.tolist()) == set(np.flatnonzero(fold == 0).tolist()) and len(heldout) == len(rows)
+    _, _, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=2, max_heldout=50)
+    assert len(rows) == 50 == len(heldout) and len(set(rows.tolist())) == 50
+    assert primal.auto_folds(10_000) == 5 and primal.auto_folds(100_000) == 3 and primal.auto_folds(10**6) == 2
 
 
 def test_tag_model_on_either_path_and_the_automatic_choice(mini_path):
@@ -75,7 +85,7 @@ def test_tag_model_on_either_path_and_the_automatic_choice(mini_path):
 
 def test_a_forced_dual_path_that_cannot_fit_says_how_much_memory_it_needs(mini_path, monkeypatch):
     corpus = load_articles(mini_path)
-    monkeypatch.setattr(estimator, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(estimator, "available_memory", lambda: 1000)
     with pytest.raises(DataError, match=r"needs about 0 MiB for 150 articles and 0 MiB is available; use solver"):
         TagModel(min_tag_count=3, solver="dual").fit(corpus.texts, corpus.tags)
     assert TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags).solver_ == "primal"  # auto steps aside
