@@ -41,7 +41,7 @@ def test_one_ridge_fit_is_least_squares(problem):
 
 def test_weights_are_the_mean_of_the_fold_models_on_our_score_scale(problem):
     X, Y = problem
-    W, b, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, n_jobs=2)
+    W, b, heldout, rows = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, refit=False, n_jobs=2)
     assert rows.tolist() == list(range(X.shape[0])) and heldout.shape == Y.shape
     fold = primal.hash_folds(range(X.shape[0]), 3)
     shared = primal.Rows(X)
@@ -56,6 +56,15 @@ def test_weights_are_the_mean_of_the_fold_models_on_our_score_scale(problem):
             assert np.allclose(heldout[scored, j], (X[scored] @ w[:-1] + w[-1] + 1) / 2, atol=1e-5)
         mean = np.mean(models, axis=0)
         assert np.allclose(W[:, j], mean[:-1] / 2, atol=1e-6) and np.isclose(b[j], (mean[-1] + 1) / 2, atol=1e-6)
+
+
+def test_below_50000_articles_the_final_weights_are_a_fit_on_every_article(problem):
+    X, Y = problem
+    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=3, n_jobs=2)
+    for j in range(Y.shape[1]):
+        w = primal._fit_one(primal.Rows(X), np.arange(X.shape[0]), Y[:, j] > 0,
+                            param("squared_hinge", primal.TOLERANCE["squared_hinge"]))
+        assert np.allclose(W[:, j], w[:-1] / 2, atol=1e-6) and np.isclose(b[j], (w[-1] + 1) / 2, atol=1e-6)
 
 
 def test_max_heldout_caps_the_articles_scored(problem):
