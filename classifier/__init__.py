@@ -20,7 +20,7 @@ _WHERE = {
     "Evaluation": "classifier.evaluation.scoring", "evaluate_model": "classifier.evaluation.scoring",
     "TrainResult": "classifier.api.training", "train": "classifier.api.training",
     "predict": "classifier.api.tagging", "read_texts": "classifier.api.tagging",
-    "read_batches": "classifier.api.tagging",
+    "read_batches": "classifier.api.tagging", "predict_on_cluster": "classifier.api.distributed",
     "EvaluateResult": "classifier.api.evaluating", "evaluate": "classifier.api.evaluating",
     "cross_validate": "classifier.api.evaluating", "stats": "classifier.api.corpora",
     "import_corpus": "classifier.api.corpora", "load_model": "classifier.api.runs", "save_model": "classifier.api.runs",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 
@@ -39,6 +40,14 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
+
+    def to_json(self) -> str:
+        """One JSON line (no line break): the form `--format jsonl` writes and score.py reads."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def csv_row(self) -> list[str]:
+        """[id, tags joined by |, scores as JSON]: the form `--format csv` writes."""
+        return [self.id, "|".join(self.tags), json.dumps(self.scores, ensure_ascii=False)]
 
 
 @dataclass

@@ -28,6 +28,7 @@ from classifier.cli.options import (
     Language,
     Loss,
     OnError,
+    PredictFormat,
     Solver,
     ThresholdRule,
 )
@@ -99,7 +100,12 @@ def predict(
     file: Path | None = typer.Option(None, "--file", "-f", help="A plain-text article, or a JSONL/CSV/"
                                         "Parquet corpus (one prediction per article)."),
     model: Path | None = MODEL,
-    format: Format = typer.Option(Format.table, "--format", help="table, json, csv or jsonl."),
+    format: PredictFormat = typer.Option(PredictFormat.table, "--format", help="table, json, csv or jsonl; with "
+                                         "--dask, the part files' form: jsonl (default), csv or parquet."),
+    dask: str | None = typer.Option(None, "--dask", help="Tag the --file corpus on a Dask cluster: a scheduler "
+                                    "address (tcp://host:8786) or 'local' to start one here; needs --out."),
+    out: Path | None = typer.Option(None, "--out", help="With --dask: the folder for part-00000.<format>, ... "
+                                    "(readable and writable by every worker)."),
     top_k: int | None = typer.Option(None, min=1, help="At most this many tags per article."),
     threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Cut every tag's calibrated "
                                               "score here instead of its tuned threshold."),
@@ -114,6 +120,12 @@ def predict(
 
     Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
     """
+    if dask is not None:
+        return _predict_on_cluster(file, model, out, dask, format.value, top_k, threshold, min_share,
+                                   dict(text_col=text_col, title_col=title_col or None, id_col=id_col,
+                                        on_error=on_error.value), quiet)
+    if format == PredictFormat.parquet or out is not None:
+        output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
     from classifier import is_corpus_file, load_model, read_batches
     from classifier import predict as predict_tags
 
@@ -134,6 +146,29 @@ def predict(
         writer.close()
 
     output.run(work)
+
+
+def _predict_on_cluster(file: Path | None, model: Path | None, out: Path | None, address: str, format: str,
+                        top_k: int | None, threshold: float | None, min_share: float | None, columns: dict,
+                        quiet: bool) -> None:
+    if file is None or out is None:
+        output.fail("--dask needs --file CORPUS and --out FOLDER", 2)
+    format = "jsonl" if format == "table" else format  # the default, for files
+    if format not in ("jsonl", "csv", "parquet"):
+        output.fail("with --dask, --format is jsonl, csv or parquet (the part files' form)", 2)
+    from classifier import predict_on_cluster
+
+    def work():
+        with output.Reporter(quiet) as reporter:
+            return predict_on_cluster(model, file, out, address=address, format=format, top_k=top_k,
+                                      threshold=threshold, min_share=min_share, progress=reporter, **columns)
+
+    summary = output.run(work)
+    for where, reason in summary["skipped"]:
+        typer.echo(f"warning: skipped {where}: {reason}", err=True)
+    if not quiet:
+        typer.echo(f"Tagged {summary['articles']} articles in {summary['parts']} parts into {summary['out']} "
+                   f"(model {summary['model']})", err=True)
 
 
 @app.command()

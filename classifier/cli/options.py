@@ -19,6 +19,14 @@ class Format(StrEnum):
     jsonl = "jsonl"
 
 
+class PredictFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
 class Language(StrEnum):
     fr = "fr"
     en = "en"

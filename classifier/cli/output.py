@@ -124,16 +124,15 @@ class PredictionWriter:
 
     def write(self, predictions: list) -> None:
         if self.format == Format.jsonl:
-            text = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions)
+            text = "".join(p.to_json() + "\n" for p in predictions)
         elif self.format == Format.json:
-            text = "".join(("[\n" if self.count + i == 0 else ",\n") + json.dumps(p.to_dict(), ensure_ascii=False)
-                           for i, p in enumerate(predictions))
+            text = "".join(("[\n" if self.count + i == 0 else ",\n") + p.to_json() for i, p in enumerate(predictions))
         elif self.format == Format.csv:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             if self.count == 0:
                 writer.writerow(["id", "tags", "scores"])
-            writer.writerows([p.id, "|".join(p.tags), json.dumps(p.scores, ensure_ascii=False)] for p in predictions)
+            writer.writerows(p.csv_row() for p in predictions)
             text = buffer.getvalue()
         else:
             text = "".join(self._block(p) for p in predictions)

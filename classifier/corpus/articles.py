@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from classifier.corpus.reader import OnError, iter_records
+from classifier.corpus.reader import OnError, Part, iter_records
 from classifier.errors import DataError
 from classifier.text.normalize import fold_accents
 from classifier.types import Corpus, Skipped
@@ -128,17 +128,19 @@ def iter_articles(
     tag_sep: str | None = None,
     require_tags: bool = True,
     on_error: OnError = "raise",
+    part: Part | None = None,
 ) -> Iterator[Corpus]:
     """The corpus file as consecutive `Corpus` batches of at most `batch_size` articles, read as
     they are needed (memory does not grow with the file; tag spellings are not merged). Each batch
-    lists the records skipped since the previous one. Errors as `load_articles`."""
+    lists the records skipped since the previous one. Errors as `load_articles`. `part` (from
+    `reader.split`) reads one part of the file; a part may hold no article."""
     path = Path(path)
     batch = Corpus(str(path), [], [], [], has_tags=False)
     seen_text_col = False
     n_records = 0
     first_keys: list[str] = []
     skipped: list[Skipped] = []
-    for where, record in iter_records(path, on_error=on_error, skipped=skipped):
+    for where, record in iter_records(path, on_error=on_error, skipped=skipped, part=part):
         n_records += 1
         if n_records == 1:
             first_keys = list(record)
@@ -163,12 +165,12 @@ def iter_articles(
             skipped.clear()  # the reader appends to this very list
             yield batch
             batch = Corpus(str(path), [], [], [], has_tags=batch.has_tags)
-    if n_records == 0:
+    if n_records == 0 and part is None:
         if skipped:
             raise DataError(f"{path}: no readable article; {len(skipped)} skipped, first {skipped[0].where} "
                             f"({skipped[0].reason})")
         raise DataError(f"{path}: the file has no articles (it is empty)")
-    if not seen_text_col and not batch.texts:
+    if n_records and not seen_text_col and not batch.texts:
         raise DataError(f"{path}: no field {text_col!r} in any record; fields are {first_keys}")
     batch.skipped = skipped[:]
     if len(batch) or batch.skipped:

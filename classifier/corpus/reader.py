@@ -14,6 +14,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -109,28 +110,73 @@ class _Sink:
 
 
 def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list[Skipped] | None = None,
-                 fallback: bool = False, encodings: Counter | None = None) -> Iterator[tuple[str, dict]]:
+                 fallback: bool = False, encodings: Counter | None = None,
+                 part: Part | None = None) -> Iterator[tuple[str, dict]]:
     """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), where
     is "file:line" (CSV lines count the header) or "file:row N" (Parquet).
 
     JSONL streams line by line and is decoded line by line, so one bad line costs only itself. With
     `fallback`, text that is not UTF-8 is read as Windows-1252 (counted in `encodings`), else it is a
-    bad record. Bad records raise or go to `skipped` as `on_error` says.
+    bad record. Bad records raise or go to `skipped` as `on_error` says. `part` (from `split`) reads
+    only the lines of one part of an uncompressed JSONL file, still named by their line numbers.
     """
     path = Path(path)
     kind = table_kind(path)
     sink = _Sink(on_error, skipped)
     encodings = encodings if encodings is not None else Counter()
+    if part not in (None, WHOLE) and (kind != "jsonl" or path.name.lower().endswith(".gz")):
+        raise DataError(f"{path}: only an uncompressed JSONL file can be read in parts")
     if kind == "jsonl":
-        yield from _jsonl(path, sink, fallback, encodings)
+        yield from _jsonl(path, sink, fallback, encodings, part or WHOLE)
     else:
         yield from _table(path, kind, sink, fallback, encodings)
 
 
-def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter) -> Iterator[tuple[str, dict]]:
+@dataclass(frozen=True)
+class Part:
+    """Lines of a JSONL file from byte `start` (a line's start) to byte `end` (exclusive; -1: the
+    end of the file); the first of them is line `first_line`."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+WHOLE = Part(0, -1, 1)
+
+
+def split(path: str | Path, target_bytes: int = 64 << 20) -> list[Part]:
+    """An uncompressed JSONL file cut into parts of about `target_bytes` at line starts, with the line
+    number each part starts at (one sequential pass counting line breaks); other files: one part."""
+    path = Path(path)
+    if file_kind(path) != "jsonl" or path.name.lower().endswith(".gz"):
+        return [WHOLE]
+    _check_file(path)
+    size = path.stat().st_size
+    parts, start, line = [], 0, 1
+    with open(path, "rb") as handle:
+        while start < size:
+            handle.seek(min(size, start + target_bytes))
+            handle.readline()  # to the next line start
+            end = min(size, handle.tell())
+            handle.seek(start)
+            lines = 0
+            left = end - start
+            while left > 0:  # count line breaks in blocks
+                block = handle.read(min(left, 8 << 20))
+                lines += block.count(b"\n")
+                left -= len(block)
+            parts.append(Part(start, end, line))
+            start, line = end, line + lines
+    return parts or [WHOLE]
+
+
+def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Part) -> Iterator[tuple[str, dict]]:
     with _open(path) as handle:
-        lineno = 0
-        while True:
+        if part.start:
+            handle.seek(part.start)
+        lineno = part.first_line - 1
+        while part.end < 0 or handle.tell() < part.end:
             lineno += 1
             where = f"{path}:{lineno}"
             try:

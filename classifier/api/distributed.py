@@ -1,0 +1,143 @@
+"""Work spread over a Dask cluster (the optional extra: `pip install 'news-tag-classifier[dask]'`).
+
+`predict_on_cluster` tags a corpus part by part on the workers: an uncompressed JSONL file is cut
+at line starts into parts of about 64 MB (`reader.split`), a folder gives one part per file (a
+folder of Parquet parts, say); each worker reads its part itself, tags it with the model (loaded
+once per worker process) and writes `part-NNNNN.<format>` into the output folder, which the
+workers must be able to read and write (a shared file system on a real cluster). The parts, in
+order, hold exactly what `classifier predict --format jsonl` prints for the same corpus.
+
+`connect("local")` starts a `LocalCluster` on this machine (one single-threaded worker process
+per core); any other address is a running scheduler's, e.g. tcp://10.0.0.5:8786.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from classifier.api import runs
+from classifier.api.tagging import predict
+from classifier.corpus.articles import iter_articles
+from classifier.corpus.reader import OnError, Part, file_kind, split
+from classifier.errors import DataError
+from classifier.fileio import atomic_write, atomic_write_text
+from classifier.progress import Progress, no_progress
+
+FORMATS = ("jsonl", "csv", "parquet")
+
+
+def connect(address: str) -> Any:
+    """A `distributed.Client` for `address`: "local" starts a LocalCluster on this machine."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DataError("Dask is not installed; install the extra: pip install 'news-tag-classifier[dask]'") from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster)
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise DataError(f"cannot reach the Dask scheduler at {address} ({exc}); check the address, "
+                        "or use --dask local to start a cluster on this machine") from None
+
+
+def corpus_parts(data: str | Path) -> list[tuple[str, Part]]:
+    """(file, part) pairs covering `data`: a file's parts, or each file of a folder (sorted)."""
+    data = Path(data)
+    if data.is_dir():
+        files = sorted(p for p in data.iterdir() if p.is_file() and file_kind(p) in ("jsonl", "csv", "tsv", "parquet"))
+        if not files:
+            raise DataError(f"{data}: no JSONL, CSV or Parquet file in this folder")
+        return [(str(f), p) for f in files for p in split(f)]
+    if not data.exists():
+        raise DataError(f"{data}: no such file")
+    return [(str(data), p) for p in split(data)]
+
+
+_models: dict[str, Any] = {}
+
+
+def _model(run_dir: str) -> Any:
+    """The model of `run_dir`, loaded once per worker process, single-process (workers are the cores)."""
+    if run_dir not in _models:
+        _models[run_dir] = runs.load_model(run_dir).set_params(n_jobs=1)
+    return _models[run_dir]
+
+
+def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, format: str,
+             options: dict[str, Any]) -> dict[str, Any]:
+    """On a worker: tag one part and write it as part-<index>.<format>; what it read and skipped."""
+    model = _model(run_dir)
+    predictions, skipped = [], []
+    columns = {k: options[k] for k in ("text_col", "title_col", "id_col")}
+    for batch in iter_articles(path, part=part, tags_col=None, require_tags=False, on_error=options["on_error"],
+                               **columns):
+        skipped += [(s.where, s.reason) for s in batch.skipped]
+        predictions += predict(model, batch.texts, ids=batch.ids, top_k=options["top_k"],
+                               threshold=options["threshold"], min_share=options["min_share"])
+    target = Path(out_dir) / f"part-{index:05d}.{format}"
+    if format == "jsonl":
+        atomic_write_text(target, "".join(p.to_json() + "\n" for p in predictions))
+    elif format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "tags", "scores"])
+        writer.writerows(p.csv_row() for p in predictions)
+        atomic_write_text(target, buffer.getvalue())
+    else:
+        import pandas as pd
+
+        frame = pd.DataFrame({"id": [p.id for p in predictions], "tags": [list(p.tags) for p in predictions],
+                              "scores": [p.to_json() for p in predictions]})
+        atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False))
+    return {"part": target.name, "file": path, "articles": len(predictions), "skipped": skipped}
+
+
+def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Path, *, address: str,
+                       format: str = "jsonl", text_col: str = "text", title_col: str | None = "title",
+                       id_col: str = "id", top_k: int | None = None, threshold: float | None = None,
+                       min_share: float | None = None, on_error: OnError = "raise",
+                       progress: Progress | None = None) -> dict[str, Any]:
+    """Tag the corpus `data` (a file, or a folder of files) on the Dask cluster at `address`, one
+    part file per part in `out`. Returns a summary: parts, articles, skipped records, the model."""
+    if format not in FORMATS:
+        raise DataError(f"--format must be one of {', '.join(FORMATS)} with --dask; got {format!r}")
+    progress = progress or no_progress
+    run_dir = str(runs.resolve_model_dir(model))
+    runs.load_model(run_dir)  # a bad model fails here, once, not on every worker
+    parts = corpus_parts(data)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("part-*.*"):  # a rerun replaces the parts; none may be left from a larger run
+        old.unlink()
+    options = {"text_col": text_col, "title_col": title_col, "id_col": id_col, "top_k": top_k,
+               "threshold": threshold, "min_share": min_share, "on_error": on_error}
+    client = connect(address)
+    try:
+        from distributed import as_completed
+
+        futures = [client.submit(tag_part, i, path, part, run_dir, str(out), format, options, pure=False)
+                   for i, (path, part) in enumerate(parts)]
+        results = []
+        progress("tagging", 0, len(parts))
+        for done, future in enumerate(as_completed(futures), 1):
+            results.append(future.result())
+            progress("tagging", done, len(parts))
+    except DataError:
+        raise
+    except Exception as exc:  # a worker's error comes back as its own type: name the part
+        raise DataError(f"tagging on the cluster failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None and address == "local":
+            cluster.close()
+    results.sort(key=lambda r: r["part"])
+    return {"model": run_dir, "out": str(out), "parts": len(results), "articles": sum(r["articles"] for r in results),
+            "skipped": [s for r in results for s in r["skipped"]], "files": [r["part"] for r in results]}
