@@ -5,9 +5,12 @@ memory the machine has free."""
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -61,6 +64,54 @@ def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, here: bool = 
         futures = [pool.submit(_run_worker, k) for k in range(first, len(chunks))]
         mine = [fn(chunks[0])] if here else []  # this process takes its share meanwhile
         return mine + [f.result() for f in futures]
+
+
+class Runner(Protocol):
+    """Somewhere else to run tasks (a Dask cluster): `map` runs fn(*shared, chunk) for each chunk,
+    sending `shared` to each worker once, and yields the results as they finish."""
+
+    workers: int
+
+    def map(self, fn: Callable[..., Any], shared: tuple, chunks: list) -> Iterator[Any]: ...
+
+
+_runner: ContextVar[Runner | None] = ContextVar("runner", default=None)
+
+
+@contextmanager
+def use_runner(runner: Runner) -> Iterator[Runner]:
+    """Make `runner` take `map_shared`'s tasks inside the block (in this thread)."""
+    token = _runner.set(runner)
+    try:
+        yield runner
+    finally:
+        _runner.reset(token)
+
+
+def map_shared(fn: Callable[..., Any], shared: tuple, items: Sequence[Any], *, n_jobs: int = 1,
+               before_fork: Callable[[], object] | None = None) -> Iterator[Any]:
+    """fn(*shared, chunk) over chunks of `items` (dealt in turn, so each chunk gets a share of the
+    first items and of the last), yielding results as chunks finish, in any order: on the current
+    `use_runner` runner, else on `n_jobs` forked processes that inherit `shared` (after
+    `before_fork()` has built whatever they should inherit too), or here without fork."""
+    import numpy as np
+
+    runner = _runner.get()
+    workers = runner.workers if runner is not None else max(1, n_jobs)
+    count = max(1, min(len(items), 4 * workers if runner is not None or workers > 1 else 1))
+    chunks = [np.asarray(items)[k::count] for k in range(count)]
+    if runner is not None:
+        yield from runner.map(fn, shared, chunks)
+        return
+    if before_fork is not None:
+        before_fork()
+    task = partial(fn, *shared)
+    if workers == 1 or not fork_available():
+        yield from map(task, chunks)
+        return
+    with ProcessPoolExecutor(min(workers, count), mp_context=mp.get_context("fork"), initializer=_init_worker,
+                             initargs=(task, chunks)) as pool:
+        yield from (f.result() for f in as_completed([pool.submit(_run_worker, k) for k in range(count)]))
 
 
 def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_jobs: int = 1) -> list[Any]:

@@ -77,3 +77,19 @@ def test_cli(cluster, trained, mini_path, tmp_path):
     r = runner.invoke(app, ["predict", "--model", str(trained.run_dir), "--file", str(mini_path), "--dask",
                             "tcp://127.0.0.1:9", "--out", str(tmp_path / "x")])
     assert r.exit_code == 1 and "cannot reach the Dask scheduler" in r.output
+
+
+def test_training_on_the_cluster_makes_the_local_model(cluster, mini_path, tmp_path):
+    import numpy as np
+
+    from classifier import load_model, train
+
+    local = train(mini_path, out=tmp_path / "local", min_tag_count=3, solver="primal")
+    remote = train(mini_path, out=tmp_path / "remote", min_tag_count=3, solver="primal",
+                   dask=cluster.scheduler_address)
+    assert remote.manifest["cluster"] == {"address": cluster.scheduler_address, "workers": 2}
+    a, b = load_model(tmp_path / "local"), load_model(tmp_path / "remote")
+    assert np.array_equal(a.coef_, b.coef_) and np.array_equal(a.thresholds_, b.thresholds_)
+    assert np.array_equal(a.calibration_[0], b.calibration_[0]) and local.manifest["cluster"] is None
+    small = train(mini_path, out=tmp_path / "dual", min_tag_count=3, dask=cluster.scheduler_address)
+    assert small.manifest["cluster"] is None and any("nothing was sent" in n for n in small.notes)

@@ -7,6 +7,10 @@ once per worker process) and writes `part-NNNNN.<format>` into the output folder
 workers must be able to read and write (a shared file system on a real cluster). The parts, in
 order, hold exactly what `classifier predict --format jsonl` prints for the same corpus.
 
+`DaskRunner` runs the primal path's per-tag fits on the cluster's workers (`classifier train
+--dask`): the rows, tags and fold plan are sent to each worker once, then every task fits a share of
+the tags there; the fits are seeded, so the model is the one a local run makes.
+
 `connect("local")` starts a `LocalCluster` on this machine (one single-threaded worker process
 per core); any other address is a running scheduler's, e.g. tcp://10.0.0.5:8786.
 """
@@ -16,6 +20,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +51,35 @@ def connect(address: str) -> Any:
     except (OSError, TimeoutError) as exc:
         raise DataError(f"cannot reach the Dask scheduler at {address} ({exc}); check the address, "
                         "or use --dask local to start a cluster on this machine") from None
+
+
+class DaskRunner:
+    """A `parallel.Runner` over a `distributed.Client`: `shared` is scattered to every worker once."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.workers = max(1, sum(client.nthreads().values()))
+
+    def map(self, fn: Any, shared: tuple, chunks: list) -> Any:
+        from distributed import as_completed
+
+        sent = self.client.scatter(list(shared), broadcast=True)
+        futures = [self.client.submit(fn, *sent, chunk, pure=False) for chunk in chunks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+@contextmanager
+def cluster(address: str) -> Iterator[Any]:
+    """A connected client for `address`, closed afterwards (with the LocalCluster it started)."""
+    client = connect(address)
+    try:
+        yield client
+    finally:
+        local = client.cluster if address == "local" else None
+        client.close()
+        if local is not None:
+            local.close()
 
 
 def corpus_parts(data: str | Path) -> list[tuple[str, Part]]:
@@ -118,26 +153,21 @@ def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Pa
         old.unlink()
     options = {"text_col": text_col, "title_col": title_col, "id_col": id_col, "top_k": top_k,
                "threshold": threshold, "min_share": min_share, "on_error": on_error}
-    client = connect(address)
     try:
-        from distributed import as_completed
+        with cluster(address) as client:
+            from distributed import as_completed
 
-        futures = [client.submit(tag_part, i, path, part, run_dir, str(out), format, options, pure=False)
-                   for i, (path, part) in enumerate(parts)]
-        results = []
-        progress("tagging", 0, len(parts))
-        for done, future in enumerate(as_completed(futures), 1):
-            results.append(future.result())
-            progress("tagging", done, len(parts))
+            futures = [client.submit(tag_part, i, path, part, run_dir, str(out), format, options, pure=False)
+                       for i, (path, part) in enumerate(parts)]
+            results = []
+            progress("tagging", 0, len(parts))
+            for done, future in enumerate(as_completed(futures), 1):
+                results.append(future.result())
+                progress("tagging", done, len(parts))
     except DataError:
         raise
-    except Exception as exc:  # a worker's error comes back as its own type: name the part
+    except Exception as exc:  # a worker's error comes back as its own type
         raise DataError(f"tagging on the cluster failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None and address == "local":
-            cluster.close()
     results.sort(key=lambda r: r["part"])
     return {"model": run_dir, "out": str(out), "parts": len(results), "articles": sum(r["articles"] for r in results),
             "skipped": [s for r in results for s in r["skipped"]], "files": [r["part"] for r in results]}

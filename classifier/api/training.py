@@ -32,7 +32,7 @@ class TrainResult:
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
           tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
           tag_map: str | Path | dict[str, str] | None = None, test_data: str | Path | None = None,
-          on_error: OnError = "raise",
+          on_error: OnError = "raise", dask: str | None = None,
           progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
@@ -41,7 +41,8 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     or drops tags first (a dict, or a from,to CSV file). With `test_data` (default: the bundled test
     split when training on the bundled training split), near-duplicates shared by the two are counted
     in `notes`: they inflate every metric. A malformed record stops training with an error naming its
-    line, or with `on_error="skip"` is skipped and listed in the corpus's `skipped`.
+    line, or with `on_error="skip"` is skipped and listed in the corpus's `skipped`. With `dask` (a
+    scheduler address, or "local"), the primal path's per-tag fits run on that Dask cluster.
     """
     progress = progress or no_progress
     started = time.perf_counter()
@@ -57,22 +58,41 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
         corpus.tags = apply_tag_map(corpus.tags, mapping)
     if not any(corpus.tags):
         raise DataError(f"{path}: no article has tags; training needs labeled articles (see --tags-col)")
-    notes = []
+    leakage = []
     test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
     if test_path is not None:
-        notes += _leakage_notes(corpus, test_path, text_col, title_col, id_col, progress)
+        leakage = _leakage_notes(corpus, test_path, text_col, title_col, id_col, progress)
     model = TagModel(**model_params)
-    model.fit(corpus.texts, corpus.tags, progress=progress)
+    on_cluster, notes = None, list(leakage)
+    if dask is None:
+        model.fit(corpus.texts, corpus.tags, progress=progress)
+    else:
+        on_cluster = _fit_on_cluster(model, corpus, dask, progress)
+        if on_cluster is None:
+            notes.append(f"--dask: the {model.solver_} path was chosen ({len(corpus)} articles), which runs on "
+                         "this machine; nothing was sent to the cluster (--solver primal sends the per-tag fits)")
     seconds = time.perf_counter() - started
     run_dir = Path(out) if out is not None else runs.new_run_dir()
     manifest = build_manifest(model, corpus, path, seconds)
-    if notes:
-        manifest["leakage_check"] = notes
+    manifest["cluster"] = on_cluster
+    if leakage:
+        manifest["leakage_check"] = leakage
     progress("saving", 0, 1)
     runs.save_model(model, run_dir, manifest)
     runs.point_latest(run_dir)
     progress("saving", 1, 1)
     return TrainResult(run_dir, model, manifest, corpus, notes)
+
+
+def _fit_on_cluster(model: TagModel, corpus: Corpus, address: str, progress: Progress) -> dict | None:
+    """Fit with the primal path's tags on the Dask cluster at `address`: the cluster used, or None
+    when the dual path was chosen (it runs here)."""
+    from classifier.api.distributed import DaskRunner, cluster
+    from classifier.parallel import use_runner
+
+    with cluster(address) as client, use_runner(DaskRunner(client)) as runner:
+        model.fit(corpus.texts, corpus.tags, progress=progress)
+    return {"address": address, "workers": runner.workers} if model.solver_ == "primal" else None
 
 
 def _leakage_notes(corpus: Corpus, test_path: Path, text_col: str, title_col: str | None, id_col: str,

@@ -67,6 +67,8 @@ def train(
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
                                      "(default: the bundled test split when DATA is the bundled training split)."),
     on_error: OnError = ON_ERROR,
+    dask: str | None = typer.Option(None, "--dask", help="Fit the primal path's tags on a Dask cluster: a "
+                                    "scheduler address (tcp://host:8786) or 'local' to start one here."),
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -80,7 +82,7 @@ def train(
         with output.Reporter(quiet) as reporter:
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
-                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, progress=reporter,
+                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, progress=reporter,
                 language=language.value,
                 min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
                 threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,

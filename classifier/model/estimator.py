@@ -112,7 +112,7 @@ class TagModel(Params):
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
                  threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.2,
                  share_min_support: int = 20, title_weight: int = 1, solver: str = "auto",
-                 dual_max_samples: int = 20000, cv_folds: int | None = None, max_heldout: int = 200_000,
+                 dual_max_samples: int = 20000, cv_folds: int | None = None, max_heldout: int = 50_000,
                  n_jobs: int = -1):
         self.language = language
         self.loss = loss
@@ -292,7 +292,8 @@ class TagModel(Params):
             decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags,
                                              allowed=None if allowed is None else allowed[test])
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
-        return {"method": "leave-one-out scores, thresholds tuned on one half, scored on the other",
+        source = "leave-one-out" if self.solver_ == "dual" else f"{len(Y)} articles' held-out (k-fold)"
+        return {"method": f"{source} scores, thresholds tuned on one half, scored on the other",
                 **scores}
 
     # -------------------------------------------------------------- prediction

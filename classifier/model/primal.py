@@ -17,13 +17,14 @@ k fold models (no refit on every article: see `fit`). Scores are put on the dual
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from classifier.errors import DataError
 from classifier.evaluation.splits import hash_folds
-from classifier.parallel import map_chunks
+from classifier.parallel import map_shared
 from classifier.progress import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -114,8 +115,57 @@ def auto_folds(n: int) -> int:
     return 5 if n < 50_000 else 3 if n < 150_000 else 2
 
 
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """What every tag's fits share: the folds (training rows, scored rows and where their scores
+    go), whether to refit on every article, and LIBLINEAR's settings."""
+
+    n: int
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (train rows, scored rows, their positions)
+    n_scored: int
+    refit: bool
+    settings: str
+
+
+_rows_cache: dict[int, tuple[Any, Rows]] = {}
+
+
+def _shared_rows(X: sparse.csr_matrix) -> Rows:
+    """`Rows(X)`, built once per process for the same matrix (a forked worker inherits the parent's)."""
+    hit = _rows_cache.get(id(X))
+    if hit is None or hit[0] is not X:
+        _rows_cache.clear()
+        hit = _rows_cache[id(X)] = (X, Rows(X))
+    return hit[1]
+
+
+def fit_tags(X: sparse.csr_matrix, Yc: sparse.csc_matrix, plan: Plan,
+             tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit `tags` (columns of `Yc`) in this process: (tags, weights, intercepts, held-out scores).
+    Module-level, so that a Dask worker can run it on the matrix it was sent once."""
+    param = _liblinear().parameter(plan.settings)
+    rows = _shared_rows(X)
+    n = plan.n
+    W = np.zeros((X.shape[1], len(tags)), dtype=np.float32)
+    intercept = np.zeros(len(tags), dtype=np.float32)
+    heldout = np.zeros((plan.n_scored, len(tags)), dtype=np.float32)
+    for c, j in enumerate(np.asarray(tags).tolist()):
+        y = np.zeros(n, dtype=bool)
+        y[Yc.indices[Yc.indptr[j]:Yc.indptr[j + 1]]] = True
+        mean = np.zeros(rows.d + 1)
+        for train, scored, position in plan.parts:
+            w = _fit_one(rows, train, y[train], param)
+            g = X[scored] @ w[:-1].astype(np.float32) + np.float32(w[-1])
+            heldout[position, c] = (g + 1.0) / 2.0
+            mean += w / len(plan.parts)
+        w = _fit_one(rows, np.arange(n), y, param) if plan.refit else mean
+        W[:, c] = w[:-1] / 2.0
+        intercept[c] = (w[-1] + 1.0) / 2.0
+    return np.asarray(tags), W, intercept, heldout
+
+
 def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str = "squared_hinge",
-        folds: int | None = None, refit: bool | None = None, max_heldout: int = 200_000, n_jobs: int = 1,
+        folds: int | None = None, refit: bool | None = None, max_heldout: int = 50_000, n_jobs: int = 1,
         tolerance: float | None = None,
         progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`, once per fold.
@@ -126,58 +176,39 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     (`refit`; the default below 50,000 articles) or the mean of the fold models, which saves that
     fit where a fold already holds tens of thousands of articles.
 
+    The tags are dealt among `n_jobs` forked processes, or among the workers of the runner that
+    `parallel.use_runner` made current (a Dask cluster), which receive the rows once.
+
     Returns (W, intercept, heldout, heldout_rows): float32 weights (features × tags) and
     intercepts on the 0..1 score scale, and the held-out scores (len(heldout_rows) × tags).
     """
     if loss not in SOLVERS:
         raise DataError(f"loss must be one of {', '.join(SOLVERS)}; got {loss!r}")
-    ll = _liblinear()
     n, n_tags = X.shape[0], Y.shape[1]
     folds = folds or auto_folds(n)
-    refit = n < 50_000 if refit is None else refit
-    everyone = np.arange(n)
     tol = TOLERANCE[loss] if tolerance is None else tolerance
     extra = " -p 0" if loss == "ridge" else ""
-    param = ll.parameter(f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q")
-    rows = Rows(X)
     fold = hash_folds(range(n), folds)
     sampled = np.arange(n) if n <= max_heldout else np.sort(
         np.argsort(hash_folds(range(n), 1 << 30), kind="stable")[:max_heldout])
-    parts = [(np.flatnonzero(fold != k), sampled[fold[sampled] == k]) for k in range(folds)]
-    X_scored = [X[scored] for _, scored in parts]
-    position = [np.searchsorted(sampled, scored) for _, scored in parts]
+    parts = []
+    for k in range(folds):
+        scored = sampled[fold[sampled] == k]
+        parts.append((np.flatnonzero(fold != k), scored, np.searchsorted(sampled, scored)))
+    plan = Plan(n, parts, len(sampled), n < 50_000 if refit is None else refit,
+                f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q")
     Yc = Y.tocsc()
     order = np.argsort(-np.diff(Yc.indptr), kind="stable")  # frequent (slow) tags first
-    chunks = [order[w::max(1, n_jobs)] for w in range(max(1, min(n_jobs, n_tags)))]  # dealt: even loads
-
-    def work(tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Fit `tags` in this process: their weights, intercepts and held-out scores."""
-        W = np.zeros((X.shape[1], len(tags)), dtype=np.float32)
-        intercept = np.zeros(len(tags), dtype=np.float32)
-        heldout = np.zeros((len(sampled), len(tags)), dtype=np.float32)
-        for c, j in enumerate(tags.tolist()):
-            y = np.zeros(n, dtype=bool)
-            y[Yc.indices[Yc.indptr[j]:Yc.indptr[j + 1]]] = True
-            mean = np.zeros(rows.d + 1)
-            for k, (train, _) in enumerate(parts):
-                w = _fit_one(rows, train, y[train], param)
-                g = X_scored[k] @ w[:-1].astype(np.float32) + np.float32(w[-1])
-                heldout[position[k], c] = (g + 1.0) / 2.0
-                mean += w / folds
-            w = _fit_one(rows, everyone, y, param) if refit else mean
-            W[:, c] = w[:-1] / 2.0
-            intercept[c] = (w[-1] + 1.0) / 2.0
-            if tags is chunks[0]:  # this process's share stands for the others' progress
-                progress("primal", min(n_tags, (c + 1) * len(chunks)), n_tags)
-        return tags, W, intercept, heldout
-
-    progress("primal", 0, n_tags)
     W = np.zeros((X.shape[1], n_tags), dtype=np.float32)
     intercept = np.zeros(n_tags, dtype=np.float32)
     heldout = np.zeros((len(sampled), n_tags), dtype=np.float32)
     # Processes, not threads: LIBLINEAR draws from the C library's one random sequence, which a
     # process reseeds before each fit, so a tag's weights never depend on what ran beside it.
-    for tags, W_part, b_part, h_part in map_chunks(work, chunks):
+    done = 0
+    progress("primal", 0, n_tags)
+    for tags, W_part, b_part, h_part in map_shared(fit_tags, (X, Yc, plan), order, n_jobs=n_jobs,
+                                                  before_fork=lambda: _shared_rows(X)):
         W[:, tags], intercept[tags], heldout[:, tags] = W_part, b_part, h_part
-    progress("primal", n_tags, n_tags)
+        done += len(tags)
+        progress("primal", done, n_tags)
     return W, intercept, heldout, sampled
