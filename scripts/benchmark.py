@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from classifier.corpus.reader import iter_records
 from classifier.evaluation.splits import hash_fold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +36,8 @@ COLD_TEXT = "Le gouvernement annonce un plan pour la santé et l'économie aprè
 
 
 def read(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """Every record of a corpus file, through the package's one reader."""
+    return [record for _, record in iter_records(path)]
 
 
 def write(path: Path, rows: list[dict]) -> Path:
