@@ -58,3 +58,14 @@ def atomic_write_text(path: Path, text: str) -> None:
 def write_json(path: Path, payload: Any) -> None:
     """Atomically write pretty, UTF-8 JSON."""
     atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe in a spreadsheet: text starting like a formula (= + - @, tab, CR) gets a leading
+    apostrophe, so a tag such as =HYPERLINK(...) shows as text instead of running (OWASP's advice)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

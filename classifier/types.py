@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from classifier.fileio import csv_cell
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -46,8 +48,9 @@ class Prediction:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     def csv_row(self) -> list[str]:
-        """[id, tags joined by |, scores as JSON]: the form `--format csv` writes."""
-        return [self.id, "|".join(self.tags), json.dumps(self.scores, ensure_ascii=False)]
+        """[id, tags joined by |, scores as JSON]: the form `--format csv` writes, each cell safe in
+        a spreadsheet (text that starts like a formula gets a leading apostrophe)."""
+        return [csv_cell(c) for c in (self.id, "|".join(self.tags), json.dumps(self.scores, ensure_ascii=False))]
 
 
 @dataclass

@@ -86,3 +86,12 @@ def test_decode_and_missing_paths(tmp_path):
         decode(b"\x00\x01", "x")
     with pytest.raises(DataError, match="no such file"):
         import_paths([tmp_path / "missing"], tmp_path / "o.jsonl")
+
+
+def test_out_naming_an_input_is_refused(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("Titre\nTexte.\nSujets associés : A - B\n", encoding="utf-8")
+    before = page.read_bytes()
+    with pytest.raises(DataError, match="is one of the inputs"):
+        import_paths([tmp_path], page)
+    assert page.read_bytes() == before

@@ -1,5 +1,6 @@
 import base64
 import csv
+import io
 import json
 import re
 import subprocess
@@ -58,3 +59,14 @@ def test_report_renders_in_headless_chromium(written, tmp_path, chromium):
     verdict = json.loads(result.stdout)
     assert verdict["images"] == 7 and verdict["broken"] == [] and verdict["errors"] == []
     assert (tmp_path / "shot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised():
+    from classifier.evaluation.report import per_tag_csv
+    from classifier.types import Prediction
+
+    text = per_tag_csv([{"tag": '=HYPERLINK("http://x","y")', "f1": 0.5}, {"tag": "-1", "f1": -0.25},
+                        {"tag": "Maroc", "f1": 1.0}])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][0] == '\'=HYPERLINK("http://x","y")' and rows[2] == ["'-1", "-0.25"] and rows[3][0] == "Maroc"
+    assert Prediction("@x", ["+tag", "ok"], {"+tag": 0.9}).csv_row()[:2] == ["'@x", "'+tag|ok"]

@@ -116,3 +116,40 @@ def test_an_interrupted_save_of_a_new_run_leaves_no_folder(trained, tmp_path, mo
     save_model(trained.model, tmp_path / "new-run", json.loads((trained.run_dir / MANIFEST_FILE).read_text()))
     assert sorted(p.name for p in (tmp_path / "new-run").iterdir()) == [MANIFEST_FILE, MODEL_FILE]
     load_model(tmp_path / "new-run")
+
+
+def test_runs_saved_in_the_same_second_get_their_own_folders(trained, tmp_path, monkeypatch):
+    from classifier.api import runs
+
+    monkeypatch.setattr(runs, "new_run_dir", lambda root=None: next(names))
+    names = iter([tmp_path / "run-a", tmp_path / "run-a", tmp_path / "run-b"])
+    first = runs.save_new_run(trained.model, {})
+    second = runs.save_new_run(trained.model, {})  # its first name is taken: it moves on
+    assert (first, second) == (tmp_path / "run-a", tmp_path / "run-b")
+    with pytest.raises(FileExistsError):
+        save_model(trained.model, first, {}, exclusive=True)
+
+
+def test_train_out_onto_an_existing_run_needs_force(mini_path, tmp_path):
+    from classifier import DataError, train
+
+    train(mini_path, out=tmp_path / "run", min_tag_count=3)
+    with pytest.raises(DataError, match="already exists; give another --out, or --force"):
+        train(mini_path, out=tmp_path / "run", min_tag_count=3)
+    train(mini_path, out=tmp_path / "run", min_tag_count=4, force=True)
+    assert load_model(tmp_path / "run").min_tag_count == 4
+
+
+def test_latest_survives_a_failed_repoint(trained, tmp_path, monkeypatch):
+    from classifier.api import runs
+
+    runs.point_latest(trained.run_dir, root=tmp_path)
+    monkeypatch.setattr(runs.os, "symlink", lambda *a, **k: (_ for _ in ()).throw(OSError("no links")))
+
+    def full_disk(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(runs, "atomic_write_text", full_disk)
+    with pytest.raises(OSError):
+        runs.point_latest(tmp_path / "other", root=tmp_path)
+    assert runs.latest_run(tmp_path) == trained.run_dir.resolve()  # the old pointer is still there

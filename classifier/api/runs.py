@@ -8,6 +8,7 @@ SHA-256 against the manifest, and says clearly what is wrong.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
 import platform
@@ -53,23 +54,42 @@ def versions() -> dict[str, str]:
             "scipy": scipy.__version__, "python": platform.python_version()}
 
 
-def save_model(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
+def save_model(model: Any, run_dir: Path, manifest: dict[str, Any], *, exclusive: bool = False) -> Path:
     """Write `model.joblib` then `manifest.json` (with format, versions and the model's SHA-256).
 
     A new run folder is written whole beside its final place and renamed into it, so an interrupted
-    save leaves no half-written run; an existing folder has each file replaced atomically."""
+    save leaves no half-written run; an existing folder has each file replaced atomically, unless
+    `exclusive`, when a folder that exists (or appears meanwhile) raises `FileExistsError`."""
     run_dir = Path(run_dir)
     if run_dir.exists():
+        if exclusive:
+            raise FileExistsError(run_dir)
         return _write_run(model, run_dir, manifest)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.", suffix=".partial"))
     try:
         _write_run(model, staging, manifest)
-        os.rename(staging, run_dir)
+        try:
+            os.rename(staging, run_dir)  # fails if another process made a run of that name meanwhile
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise FileExistsError(run_dir) from None
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return run_dir / MODEL_FILE
+
+
+def save_new_run(model: Any, manifest: dict[str, Any], root: Path | None = None) -> Path:
+    """Save under a fresh run folder of `root`; two runs saved in the same second get two folders."""
+    while True:
+        run_dir = new_run_dir(root)
+        try:
+            save_model(model, run_dir, manifest, exclusive=True)
+            return run_dir
+        except FileExistsError:
+            continue
 
 
 def _write_run(model: Any, run_dir: Path, manifest: dict[str, Any]) -> Path:
@@ -96,8 +116,7 @@ def point_latest(run_dir: Path, root: Path | None = None) -> None:
         os.replace(tmp, link)
     except OSError:
         tmp.unlink(missing_ok=True)
-        if link.is_symlink():
-            link.unlink()
+        # a file renamed over the old pointer: if this write fails (a full disk), the old one stays
         atomic_write_text(link, str(Path(run_dir).resolve()) + "\n")
 
 

@@ -32,7 +32,7 @@ class TrainResult:
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
           tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
           tag_map: str | Path | dict[str, str] | None = None, test_data: str | Path | None = None,
-          on_error: OnError = "raise", dask: str | None = None,
+          on_error: OnError = "raise", dask: str | None = None, force: bool = False,
           progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
@@ -42,10 +42,13 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     split when training on the bundled training split), near-duplicates shared by the two are counted
     in `notes`: they inflate every metric. A malformed record stops training with an error naming its
     line, or with `on_error="skip"` is skipped and listed in the corpus's `skipped`. With `dask` (a
-    scheduler address, or "local"), the primal path's per-tag fits run on that Dask cluster.
+    scheduler address, or "local"), the primal path's per-tag fits run on that Dask cluster. An
+    existing `out` is refused before any work unless `force`.
     """
     progress = progress or no_progress
     started = time.perf_counter()
+    if out is not None and Path(out).exists() and not force:
+        raise DataError(f"{out}: already exists; give another --out, or --force to replace that run")
     path = Path(data) if data is not None else DEFAULT_TRAIN
     progress("reading", 0, 0)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
@@ -72,13 +75,16 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
             notes.append(f"--dask: the {model.solver_} path was chosen ({len(corpus)} articles), which runs on "
                          "this machine; nothing was sent to the cluster (--solver primal sends the per-tag fits)")
     seconds = time.perf_counter() - started
-    run_dir = Path(out) if out is not None else runs.new_run_dir()
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
     if leakage:
         manifest["leakage_check"] = leakage
     progress("saving", 0, 1)
-    runs.save_model(model, run_dir, manifest)
+    if out is None:
+        run_dir = runs.save_new_run(model, manifest)
+    else:
+        run_dir = Path(out)
+        runs.save_model(model, run_dir, manifest, exclusive=not force)
     runs.point_latest(run_dir)
     progress("saving", 1, 1)
     return TrainResult(run_dir, model, manifest, corpus, notes)

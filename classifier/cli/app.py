@@ -42,6 +42,7 @@ def train(
     data: Path | None = typer.Argument(None, help="Labeled corpus (JSONL, CSV, Parquet; .gz ok). "
                                           "Default: the bundled OrangeSum training split."),
     out: Path | None = typer.Option(None, help="Run folder to write (default: a new folder under artifacts/)."),
+    force: bool = typer.Option(False, "--force", help="Replace the run already in --out."),
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
     tag_sep: str | None = TAG_SEP,
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
@@ -82,7 +83,8 @@ def train(
         with output.Reporter(quiet) as reporter:
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
-                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, progress=reporter,
+                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, force=force,
+                progress=reporter,
                 language=language.value,
                 min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
                 threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,

@@ -155,6 +155,9 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     missing = [str(p) for p in map(Path, paths) if not p.exists()]
     if missing:
         raise DataError(f"no such file or folder: {', '.join(missing)}")
+    for target in (out, report.rejects):
+        if any(target.resolve() == f.resolve() for f in _files([Path(p) for p in paths])):
+            raise DataError(f"{target}: is one of the inputs; writing it would overwrite it; choose another --out")
     progress("reading", 0, 0)
     for article in _articles([Path(p) for p in paths], profile, cols, report, rejects):
         if tag_map:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.evaluation.scoring import Evaluation
-from classifier.fileio import atomic_write_text, write_json
+from classifier.fileio import atomic_write_text, csv_cell, write_json
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -50,7 +50,7 @@ def per_tag_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["tag"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
 
 
