@@ -39,9 +39,11 @@ class Prediction:
     id: str
     tags: list[str]
     scores: dict[str, float]
+    note: str | None = None  # why the tags are what they are, when it needs saying
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
+        out = {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
+        return {**out, "note": self.note} if self.note else out
 
     def to_json(self) -> str:
         """One JSON line (no line break): the form `--format jsonl` writes and score.py reads."""

@@ -113,3 +113,19 @@ def test_tag_variants_merge_to_most_frequent_spelling():
     tags, merges = merge_tag_variants([["Israël"], ["Israël"], ["Israel"], ["israël", "Israël"], ["Maroc"]])
     assert merges == {"Israel": "Israël", "israël": "Israël"}
     assert tags == [["Israël"], ["Israël"], ["Israël"], ["Israël"], ["Maroc"]]
+
+
+def test_tag_lists_written_as_text_are_parsed_and_odd_ones_refused():
+    assert split_tags("['Maroc', \"Israël\"]", "x") == ["Maroc", "Israël"]  # Python's repr of a list
+    assert split_tags('["a", "b"]', "x") == ["a", "b"] and split_tags("[a; b]", "x") == ["a", "b"]
+    for bad in ("[1, null]", '["a", ["b"]]', "['a', None]", [1, "a"]):
+        with pytest.raises(DataError, match=r"f\.csv:3: field 'tags': every tag must be text"):
+            split_tags(bad, "f.csv:3: field 'tags'")
+
+
+def test_a_misspelt_text_column_is_an_error_not_titles_alone(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,text,tags\n1,Un titre,Le corps,a|b\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"c\.csv:2: no field 'body'; fields are 'id', 'title', 'text', 'tags'"):
+        load_articles(path, text_col="body")
+    assert load_articles(path).texts == ["Un titre\nLe corps"]

@@ -64,3 +64,11 @@ def test_skipped_records_come_with_their_batch(tmp_path, mini_path):
     assert sum(len(b) for b in batches) == 150
     assert [s.where.rsplit(":", 1)[1] for b in batches for s in b.skipped] == ["51"]
     assert batches[1].skipped and not batches[0].skipped
+
+
+def test_a_text_with_no_known_word_gets_no_tag_and_says_why(trained):
+    texts = ["中文新闻报道没有法语单词", "\x00\x00\x00", trained.corpus.texts[0]]
+    out = predict(trained.model, texts)
+    assert [p.tags for p in out[:2]] == [[], []] and all("no known words" in p.note for p in out[:2])
+    assert out[2].tags and out[2].note is None and "note" not in out[2].to_dict()
+    assert "no known words" in out[0].to_dict()["note"]

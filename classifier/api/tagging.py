@@ -19,6 +19,8 @@ from classifier.parallel import map_texts
 from classifier.progress import Progress, no_progress
 from classifier.types import Corpus, Prediction
 
+NO_KNOWN_WORDS = "no known words: the text has no word the model learned, so no tag is given"
+
 
 def read_texts(text: str | None = None, file: str | Path | None = None, *, text_col: str = "text",
                title_col: str | None = "title", id_col: str = "id") -> Corpus:
@@ -69,7 +71,7 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
             batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
     """Tag `texts`. Each `Prediction` has the decided tags (best first) and the calibrated scores of
     its `n_scores` best tags (at least every decided tag). `top_k`, `threshold` and `min_share` are
-    `TagModel.decide`'s options."""
+    `TagModel.decide`'s options. A text with no word the model knows gets no tag and a `note`."""
     progress = progress or no_progress
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings; wrap a single text in a list")
@@ -93,10 +95,16 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
 def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None,
                min_share: float | None, n_scores: int, batch: Sequence[tuple[str, str]]) -> list[Prediction]:
     texts = [t for _, t in batch]
-    raw = model.scores_in_process(texts)
+    known: list[int] = []
+    raw = model.scores_in_process(texts, known=known)
     proba = model.scores_to_proba(raw)
     decided = model.decide(raw, threshold=threshold, top_k=top_k, min_share=min_share, proba=proba)
-    return _predictions([i for i, _ in batch], classes, decided, proba, n_scores)
+    unknown = np.asarray(known) == 0
+    decided[unknown] = False  # no word the model knows: its scores say nothing of the text
+    out = _predictions([i for i, _ in batch], classes, decided, proba, n_scores)
+    for i in np.flatnonzero(unknown).tolist():
+        out[i] = Prediction(out[i].id, [], out[i].scores, note=NO_KNOWN_WORDS)
+    return out
 
 
 def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,

@@ -142,6 +142,7 @@ class PredictionWriter:
 
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
+        lines += [f"({p.note})"] if p.note else []
         lines.append(f"{'tag':<28} {'score':>6}  decided")
         lines += [f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}" for tag, score in p.scores.items()]
         return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ list or a delimited string; tag spellings that differ only by case or accents ar
 
 from __future__ import annotations
 
+import ast
 import json
 import unicodedata
 from collections import Counter
@@ -31,23 +32,16 @@ _TAG_SEPARATORS = ("|", ";", ",", " - ")
 def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
     """A tag field as a list of stripped, NFC-normalised, de-duplicated tags.
 
-    Accepts a list, a JSON list written as a string, or a delimited string (`sep`, or the first of
-    | ; , ' - ' found in it).
+    Accepts a list, a list written as a string (JSON, or Python's ['a', 'b']), or a delimited string
+    (`sep`, or the first of | ; , ' - ' found in it). A list that holds anything but text (null, a
+    number, a nested list) is refused, naming `where`.
     """
     if value is None:
         return []
     if isinstance(value, float) and value != value:  # pandas NaN
         return []
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[") and text.endswith("]"):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                value = text[1:-1]
-        if isinstance(value, str):
-            use = sep or next((s for s in _TAG_SEPARATORS if s in value), None)
-            value = value.split(use) if use else [value]
+        value = _listed(value.strip(), sep)
     if hasattr(value, "tolist"):  # numpy array from Parquet
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
@@ -55,11 +49,26 @@ def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
     tags: list[str] = []
     for tag in value:
         if not isinstance(tag, str):
-            tag = str(tag)
+            raise DataError(f"{where}: every tag must be text; got {tag!r} ({type(tag).__name__}) in {value!r}")
         tag = " ".join(unicodedata.normalize("NFC", tag).split())
         if tag and tag not in tags:
             tags.append(tag)
     return tags
+
+
+def _listed(text: str, sep: str | None) -> Any:
+    """A string tag field as a list: parsed when written as a list, else split on its separator."""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+        try:
+            return ast.literal_eval(text)  # Python's repr of a list: ['a', 'b']; literals only
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            text = text[1:-1]
+    use = sep or next((s for s in _TAG_SEPARATORS if s in text), None)
+    return text.split(use) if use else [text]
 
 
 def merge_tag_variants(tag_lists: list[list[str]]) -> tuple[list[list[str]], dict[str, str]]:
@@ -102,7 +111,7 @@ def _field(record: dict, name: str | None) -> Any:
 def _article(record: dict, where: str, text_col: str, tags_col: str | None, title_col: str | None,
              require_tags: bool, tag_sep: str | None) -> tuple[str, list[str]] | None:
     """(text, tags) of one record; None when it has no text; `DataError` when it cannot be used."""
-    if text_col not in record and not (title_col and title_col in record):
+    if text_col not in record:  # a title alone is no article: a misspelt column would train on titles
         raise DataError(f"{where}: no field {text_col!r}; fields are {', '.join(map(repr, record))}; "
                         "name the text column with --text-col")
     has_tags = tags_col is not None and tags_col in record

@@ -326,14 +326,16 @@ class TagModel(Params):
             _ = self.coef_  # decode the weights before forking, so that workers inherit them
         return np.vstack(map_texts(self.scores_in_process, texts, n_jobs=self.worker_count()))
 
-    def scores_in_process(self, texts: Sequence[str]) -> np.ndarray:
+    def scores_in_process(self, texts: Sequence[str], *, known: list | None = None) -> np.ndarray:
         """Raw scores computed in this process, for callers that share batches among processes
         themselves: through all decoded weights once they exist (callers decode them, via `coef_`,
         for batches of `row_batch_limit` texts or more), else through the weight rows of the words
-        these texts contain."""
+        these texts contain. `known`, if given, receives the number of known terms of each text."""
         texts = self._weighted(texts)
         if "_coef" in self.__dict__:
-            scores = _product(tfidf.transform(self.features_, texts), self.coef_)
+            X = tfidf.transform(self.features_, texts)
+            indptr = X.indptr
+            scores = _product(X, self.coef_)
         else:  # NumPy only: a cold `classifier predict` need not import SciPy
             indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
             used, where = np.unique(indices, return_inverse=True)
@@ -342,6 +344,8 @@ class TagModel(Params):
             for i in range(len(texts)):
                 a, b = indptr[i], indptr[i + 1]
                 scores[i] = data[a:b] @ rows[where[a:b]]
+        if known is not None:
+            known.extend(np.diff(indptr).tolist())
         return np.asarray(scores, dtype=np.float32) + self.intercept_
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
