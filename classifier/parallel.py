@@ -5,6 +5,7 @@ memory the machine has free."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -35,9 +36,25 @@ _worker_fn: Callable[[Any], Any] | None = None
 _worker_chunks: Sequence[Any] = ()
 
 
-def _init_worker(fn: Callable[[Any], Any], chunks: Sequence[Any]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to end this worker when its parent dies (even by SIGKILL), so a killed `train` or
+    `predict` leaves no worker blocked forever; elsewhere a no-op."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(fn: Callable[[Any], Any], chunks: Sequence[Any], parent: int | None = None) -> None:
     global _worker_fn, _worker_chunks
     _worker_fn, _worker_chunks = fn, chunks
+    if parent is not None:
+        _die_with_parent(parent)
 
 
 def _run_worker(k: int) -> Any:
@@ -60,7 +77,7 @@ def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, here: bool = 
         return [fn(chunk) for chunk in chunks]
     first = 1 if here else 0
     with ProcessPoolExecutor(max(1, len(chunks) - first), mp_context=mp.get_context("fork"),
-                             initializer=_init_worker, initargs=(fn, chunks)) as pool:
+                             initializer=_init_worker, initargs=(fn, chunks, os.getpid())) as pool:
         futures = [pool.submit(_run_worker, k) for k in range(first, len(chunks))]
         mine = [fn(chunks[0])] if here else []  # this process takes its share meanwhile
         return mine + [f.result() for f in futures]
@@ -110,7 +127,7 @@ def map_shared(fn: Callable[..., Any], shared: tuple, items: Sequence[Any], *, n
         yield from map(task, chunks)
         return
     with ProcessPoolExecutor(min(workers, count), mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(task, chunks)) as pool:
+                             initargs=(task, chunks, os.getpid())) as pool:
         yield from (f.result() for f in as_completed([pool.submit(_run_worker, k) for k in range(count)]))
 
 

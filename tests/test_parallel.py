@@ -58,3 +58,41 @@ def test_map_chunks_can_keep_every_chunk_out_of_this_process():
     if fork_available():
         assert os.getpid() not in {p for _, p in pids}
     assert map_chunks(lambda chunk: chunk * 2, [5], here=False) == [10]
+
+
+def test_workers_die_with_their_parent(tmp_path):
+    """A parent killed with SIGKILL mid-work leaves no worker behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, time\n"
+        "from classifier.parallel import map_chunks\n"
+        "def work(chunk):\n"
+        "    open(f'{chunk}', 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)\n"
+        f"map_chunks(work, [r'{tmp_path}/a', r'{tmp_path}/b', r'{tmp_path}/c'], here=False)\n")
+    parent = subprocess.Popen([sys.executable, str(script)])
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(tmp_path.glob("[abc]"))) < 3:
+        time.sleep(0.1)
+    pids = [int(p.read_text()) for p in tmp_path.glob("[abc]") if p.read_text()]
+    assert len(pids) == 3
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    time.sleep(1.0)
+    def running(pid: int) -> bool:  # a killed child waiting to be reaped (state Z) is not running
+        try:
+            state = open(f"/proc/{pid}/status").read().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"
+
+    alive = [pid for pid in pids if running(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []

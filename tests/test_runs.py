@@ -153,3 +153,13 @@ def test_latest_survives_a_failed_repoint(trained, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         runs.point_latest(tmp_path / "other", root=tmp_path)
     assert runs.latest_run(tmp_path) == trained.run_dir.resolve()  # the old pointer is still there
+
+
+@pytest.mark.parametrize("name", ["../other/model.joblib", "/etc/passwd", "sub/model.joblib", 3])
+def test_a_manifest_naming_a_model_outside_its_folder_is_refused(trained, tmp_path, name):
+    run = copy_run(trained.run_dir, tmp_path / "run")
+    manifest = json.loads((run / MANIFEST_FILE).read_text())
+    manifest["model_file"] = name
+    (run / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="is not a file of the run folder"):
+        load_model(run)

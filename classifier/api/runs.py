@@ -177,7 +177,11 @@ def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> An
             f"{run_dir}: model format version {version!r}, this tool reads version {FORMAT_VERSION}; "
             "retrain the model with this version of the tool"
         )
-    model_path = run_dir / manifest.get("model_file", MODEL_FILE)
+    name = manifest.get("model_file", MODEL_FILE)
+    model_path = run_dir / str(name)
+    if not isinstance(name, str) or model_path.resolve().parent != run_dir.resolve():
+        raise ModelError(f"{run_dir / MANIFEST_FILE}: model_file {name!r} is not a file of the run folder; "
+                         "a manifest names its model inside its own folder (retrain, or fix the manifest)")
     if not model_path.exists():
         raise ModelError(f"{model_path}: missing; retrain the model")
     if check_hash and sha256_of(model_path) != manifest.get("model_sha256"):
