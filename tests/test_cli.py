@@ -279,3 +279,11 @@ def test_predict_corpus_output_is_whole_in_every_format(run_dir, mini_path, fmt)
         assert rows[0] == ["id", "tags", "scores"] and len(rows) == 151
     else:
         assert r.stdout.count("\n# ") + r.stdout.startswith("# ") == 150
+
+
+def test_predict_and_evaluate_name_the_run_they_used(run_dir, mini_path, tmp_path):
+    r = run("predict", "--model", run_dir, "Le Maroc et Israël")
+    assert r.exit_code == 0 and f"model: {Path(run_dir).resolve()}" in r.stderr
+    assert "model:" not in run("predict", "--model", run_dir, "Le Maroc", "--quiet").stderr
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path), "--quiet", "--format", "json")
+    assert json.loads(r.stdout)["model"] == str(Path(run_dir).resolve())

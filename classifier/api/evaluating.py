@@ -48,7 +48,6 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     path = Path(data) if data is not None else DEFAULT_TEST
     run_dir = runs.resolve_model_dir(model)
     tagger = runs.load_model(run_dir)
-    tagger.manifest_["run_dir"] = str(run_dir)
     progress("reading", 0, 0)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                            tag_sep=tag_sep)

@@ -203,5 +203,5 @@ def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> An
     model = payload.get("model")
     if not isinstance(model, TagModel):
         raise ModelError(f"{model_path}: holds a {type(model).__name__}, not a TagModel")
-    model.manifest_ = manifest
+    model.manifest_ = {**manifest, "run_dir": str(Path(run_dir).resolve())}
     return model

@@ -135,6 +135,8 @@ def predict(
 
     def work() -> None:
         tagger = load_model(model)
+        if not quiet:
+            typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
         writer = output.PredictionWriter(format, headed=headed)
         done = 0

@@ -164,10 +164,10 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
     """The JSON summary of an evaluation and its text lines."""
     ev = result.evaluation
     payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
-               "report": str(result.paths["report"])}
+               "report": str(result.paths["report"]), "model": ev.manifest.get("run_dir")}
     if result.comparison:
         payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
-    lines = [f"Evaluated on {len(ev.ids)} articles from {ev.data_path}"]
+    lines = [f"Evaluated {ev.manifest.get('run_dir')} on {len(ev.ids)} articles from {ev.data_path}"]
     if ev.unknown_tags:
         lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
                      "the model and not scored: " + _shorten([t for t, _ in ev.unknown_tags.most_common()], 8))
