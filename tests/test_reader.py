@@ -47,3 +47,31 @@ def test_other_files_are_one_part(tmp_path, mini_path):
     assert split(gz) == [Part(0, -1, 1)]
     with pytest.raises(DataError, match="only an uncompressed JSONL"):
         list(iter_records(gz, part=Part(10, 20, 2)))
+
+
+def test_a_decompression_bomb_is_stopped_with_its_name(tmp_path, monkeypatch):
+    import gzip
+    import time
+
+    from classifier import load_articles
+
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as f:
+        for _ in range(80):
+            f.write(b"\n" * (1 << 20))  # 80 MiB of line breaks in about 80 KB
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"bomb\.jsonl\.gz: expands past 64 MiB.*CLASSIFIER_MAX_GZIP_RATIO"):
+        load_articles(bomb)
+    assert time.perf_counter() - started < 120
+    small = tmp_path / "small.jsonl.gz"
+    small.write_bytes(gzip.compress(b"\n" * 10_000 + b'{"id": 1, "text": "ok", "tags": ["a"]}\n'))
+    monkeypatch.setenv("CLASSIFIER_MAX_GZIP_RATIO", "1")  # the 64 MiB floor still lets a small file through
+    assert load_articles(small).texts == ["ok"]
+
+
+def test_a_line_past_the_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLASSIFIER_MAX_LINE_BYTES", "1000")
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"id": 1, "text": "x" * 5000, "tags": ["a"]}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"long\.jsonl:1: a line longer than"):
+        list(iter_records(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,13 +58,46 @@ def _check_file(path: Path) -> None:
         raise DataError(f"{path}: is a folder; give a file (JSONL, CSV, Parquet or a plain-text article)")
 
 
+def limits() -> tuple[int, int]:
+    """(longest line in bytes, largest expansion of a .gz file): $CLASSIFIER_MAX_LINE_BYTES (default
+    64 MiB) and $CLASSIFIER_MAX_GZIP_RATIO (default 200; text compresses about 3 to 10 times, so
+    more is a decompression bomb). A .gz file may always expand to 64 MiB."""
+    return (int(os.environ.get("CLASSIFIER_MAX_LINE_BYTES", 64 << 20)),
+            int(os.environ.get("CLASSIFIER_MAX_GZIP_RATIO", 200)))
+
+
+class _Bounded(io.RawIOBase):
+    """A .gz file's decompressed bytes, refusing to expand past its bound (a decompression bomb)."""
+
+    def __init__(self, path: Path):
+        self.path, self.inner, self.read_so_far = path, gzip.open(path, "rb"), 0
+        self.bound = max(64 << 20, limits()[1] * path.stat().st_size)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.inner.readinto(buffer)
+        self.read_so_far += n
+        if self.read_so_far > self.bound:
+            raise DataError(f"{self.path}: expands past {self.bound >> 20} MiB, over {limits()[1]} times its "
+                            "size: a decompression bomb? (raise CLASSIFIER_MAX_GZIP_RATIO if it is real)")
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
 def _open(path: Path):
     _check_file(path)
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    if path.name.lower().endswith(".gz"):
+        return io.BufferedReader(_Bounded(path), 1 << 20)
+    return open(path, "rb")
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """The file's bytes, decompressed if it ends in .gz."""
+    """The file's bytes, decompressed if it ends in .gz (within `limits`)."""
     path = Path(path)
     try:
         with _open(path) as handle:
@@ -176,16 +210,25 @@ def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Pa
         if part.start:
             handle.seek(part.start)
         lineno = part.first_line - 1
+        longest = limits()[0]
         while part.end < 0 or handle.tell() < part.end:
             lineno += 1
             where = f"{path}:{lineno}"
             try:
-                data = handle.readline()
+                data = handle.readline(longest + 1)
             except (OSError, EOFError) as exc:
                 raise DataError(f"{path}: cannot read ({exc}); is the file truncated or not gzip?") from None
             if not data:
                 return
+            if len(data) > longest and not data.endswith(b"\n"):
+                raise DataError(f"{where}: a line longer than {longest >> 20} MiB; is this JSONL? (raise "
+                                "CLASSIFIER_MAX_LINE_BYTES if it is real)")
             if not data.strip():
+                ahead = handle.peek(1 << 16) if data == b"\n" else b""
+                run = len(ahead) - len(ahead.lstrip(b"\n"))  # a run of empty lines, skipped at once
+                if run:
+                    handle.read(run)
+                    lineno += run
                 continue
             try:
                 line, encoding = decode(data, where, fallback=fallback)
