@@ -163,3 +163,16 @@ def test_a_manifest_naming_a_model_outside_its_folder_is_refused(trained, tmp_pa
     (run / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="is not a file of the run folder"):
         load_model(run)
+
+
+def test_an_unwritable_output_fails_before_any_training(mini_path, tmp_path, monkeypatch):
+    from classifier import DataError, TagModel, train
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setattr(TagModel, "fit", lambda *a, **k: pytest.fail("trained before checking the output"))
+    with pytest.raises(DataError, match="runs cannot be written here"):
+        train(mini_path, out=blocker / "run", min_tag_count=3)
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(blocker / "artifacts"))
+    with pytest.raises(DataError, match="set CLASSIFIER_ARTIFACTS"):
+        train(mini_path, min_tag_count=3)

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from classifier.errors import ModelError
+from classifier.errors import DataError, ModelError
 from classifier.fileio import atomic_write, atomic_write_text, sha256_of, write_json
 
 FORMAT = "news-tag-classifier"
@@ -30,6 +30,21 @@ LATEST = "latest"
 def artifacts_root() -> Path:
     """Where runs go: $CLASSIFIER_ARTIFACTS, or ./artifacts."""
     return Path(os.environ.get("CLASSIFIER_ARTIFACTS", "artifacts"))
+
+
+def check_writable(folder: Path, *, low: int = 1 << 30) -> list[str]:
+    """Fail now, not after hours of training, when runs cannot be written into `folder`; a note
+    when it has less than `low` bytes free."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise DataError(f"{folder}: runs cannot be written here ({exc.strerror or exc}); choose another --out "
+                        "or set CLASSIFIER_ARTIFACTS") from None
+    free = shutil.disk_usage(folder).free
+    return [f"{folder}: only {free / 2**20:,.0f} MiB free; the run may not fit"] if free < low else []
 
 
 def new_run_dir(root: Path | None = None) -> Path:

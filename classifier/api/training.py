@@ -49,6 +49,7 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     started = time.perf_counter()
     if out is not None and Path(out).exists() and not force:
         raise DataError(f"{out}: already exists; give another --out, or --force to replace that run")
+    space_note = runs.check_writable(Path(out).parent if out is not None else runs.artifacts_root())
     path = Path(data) if data is not None else DEFAULT_TRAIN
     progress("reading", 0, 0)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
@@ -66,7 +67,7 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     if test_path is not None:
         leakage = _leakage_notes(corpus, test_path, text_col, title_col, id_col, progress)
     model = TagModel(**model_params)
-    on_cluster, notes = None, list(leakage)
+    on_cluster, notes = None, list(leakage) + space_note
     if dask is None:
         model.fit(corpus.texts, corpus.tags, progress=progress)
     else:
