@@ -72,3 +72,21 @@ def test_a_text_with_no_known_word_gets_no_tag_and_says_why(trained):
     assert [p.tags for p in out[:2]] == [[], []] and all("no known words" in p.note for p in out[:2])
     assert out[2].tags and out[2].note is None and "note" not in out[2].to_dict()
     assert "no known words" in out[0].to_dict()["note"]
+
+
+def test_a_saved_page_is_read_as_import_reads_it(tmp_path):
+    import gzip
+
+    from classifier import read_texts
+
+    page = ("Le Maroc et Israël font le point\n19/07/2022 - Monde - P. A\n\nLe chef d’état-major est au Maroc.\n"
+            "À lire : Le Polisario menace\nSujets associés : Coopération - Israël - Défense\nPartager sur WhatsApp\n")
+    path = tmp_path / "page.txt.gz"
+    path.write_bytes(gzip.compress(page.encode("cp1252", errors="replace")))
+    text = read_texts(file=path).texts[0]
+    assert text.startswith("Le Maroc et Israël font le point\n") and "chef d’état-major" in text.replace("?", "’")
+    for furniture in ("Sujets associés", "Polisario", "WhatsApp", "19/07/2022"):
+        assert furniture not in text
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Une ligne seule", encoding="utf-8")
+    assert read_texts(file=plain).texts == ["Une ligne seule"]  # not a page: as it is

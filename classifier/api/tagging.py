@@ -25,8 +25,9 @@ NO_KNOWN_WORDS = "no known words: the text has no word the model learned, so no 
 def read_texts(text: str | None = None, file: str | Path | None = None, *, text_col: str = "text",
                title_col: str | None = "title", id_col: str = "id") -> Corpus:
     """The texts to tag, as an unlabeled `Corpus`: `text` itself ("-" or None with no file: stdin),
-    or `file`, a plain-text article (one text, any other suffix) or a JSONL/CSV/Parquet corpus (one
-    text per record, skipped records listed)."""
+    or `file`, a saved page or plain-text article (one text, cleaned as `import` cleans pages; any
+    suffix but a corpus's; .gz and Windows-1252 allowed) or a JSONL/CSV/Parquet corpus (one text per
+    record, skipped records listed)."""
     if text is not None and file is not None:
         raise DataError("give either a TEXT argument or --file, not both")
     if file is not None:
@@ -37,12 +38,26 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
         content, _ = read_text(file)
         if not content.strip():
             raise DataError(f"{file}: the file is empty")
-        return Corpus(str(file), [file.stem], [content], [[]], has_tags=False)
+        return Corpus(str(file), [file.stem], [_page_text(content, file)], [[]], has_tags=False)
     if text is None or text == "-":
         text = _read_stdin()
     if not text.strip():
         raise DataError("the text is empty; give an article's title and body")
     return Corpus("<text>", ["1"], [text], [[]], has_tags=False)
+
+
+def _page_text(content: str, file: Path) -> str:
+    """A saved page's article as `import` reads it (title, then the body without the tag line, the
+    related-article blocks and the site's furniture); a text that is not a page, as it is."""
+    from classifier.corpus.pages import parse_html_page, parse_text_page
+    from classifier.errors import ParseError
+
+    parse = parse_html_page if file_kind(file) == "html" else parse_text_page
+    try:
+        page = parse(content, source=str(file))
+    except ParseError:
+        return content
+    return "\n".join(part for part in (page.title, page.text) if part)
 
 
 def read_batches(text: str | None = None, file: str | Path | None = None, *, batch_size: int = 10000,

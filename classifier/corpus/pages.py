@@ -168,7 +168,7 @@ def _jsonld_objects(soup) -> list[dict]:
     for node in soup.find_all("script", type="application/ld+json"):
         try:
             data = json.loads(node.string or "")
-        except (json.JSONDecodeError, TypeError):
+        except (json.JSONDecodeError, TypeError, RecursionError):  # a 100,000-deep value costs only itself
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
