@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shlex
 import subprocess
 import sys
@@ -31,10 +32,12 @@ PROBE = ("import resource,subprocess,sys;r=subprocess.run(sys.argv[1:],stdout=su
          "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);sys.exit(r.returncode)")
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB of the command and its children); stdout discarded."""
+def timed(cmd: list[str], work: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB of the command and its children); stdout discarded. Runs go
+    under `work` (CLASSIFIER_ARTIFACTS), so the user's artifacts/latest is left alone."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True)
+    env = {**os.environ, "CLASSIFIER_ARTIFACTS": str(work)}
+    done = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{done.stderr[-2000:]}")
@@ -88,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         run = args.work / f"run-{n}"
         subprocess.run(["rm", "-rf", str(run)], check=True)
         train_s, train_rss = timed([CLI, "train", str(corpus), "--out", str(run), "--quiet",
-                                    *shlex.split(args.train_args)])
+                                    *shlex.split(args.train_args)], args.work)
         manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
         predict_s, predict_rss = timed([CLI, "predict", "--model", str(run), "--file", str(corpus), "--format",
-                                        "jsonl", "--quiet"])
+                                        "jsonl", "--quiet"], args.work)
         row = {"articles": n, "train_s": round(train_s, 1), "train_rss_mb": round(train_rss),
                "solver": manifest["solver"]["path"], "loss": manifest["solver"]["loss"],
                "tags": manifest["tags_learned"], "features": manifest["features"],
