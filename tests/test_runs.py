@@ -176,3 +176,57 @@ def test_an_unwritable_output_fails_before_any_training(mini_path, tmp_path, mon
     monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(blocker / "artifacts"))
     with pytest.raises(DataError, match="set CLASSIFIER_ARTIFACTS"):
         train(mini_path, min_tag_count=3)
+
+
+class _Payload:
+    """What a crafted model file carries: unpickling it would run a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _craft(trained, tmp_path, mutate):
+    """A copy of the trained run whose model.joblib holds `mutate(payload dict)`, with the manifest's
+    hash recomputed as an attacker would."""
+    import hashlib
+
+    run = copy_run(trained.run_dir, tmp_path / "crafted")
+    payload = {"format": artifacts.FORMAT, "format_version": artifacts.FORMAT_VERSION, "model": trained.model}
+    joblib.dump(mutate(payload), run / MODEL_FILE)
+    manifest = json.loads((run / MANIFEST_FILE).read_text())
+    manifest["model_sha256"] = hashlib.sha256((run / MODEL_FILE).read_bytes()).hexdigest()
+    (run / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return run
+
+
+@pytest.mark.parametrize("where", ["instead of the model", "inside the model", "in an object array", "beside it"])
+def test_a_crafted_model_never_runs_code(trained, tmp_path, where):
+    import copy
+
+    marker = tmp_path / "pwned"
+
+    def mutate(payload):
+        if where == "instead of the model":
+            payload["model"] = _Payload(marker)
+        elif where == "inside the model":
+            payload["model"] = copy.copy(trained.model)
+            payload["model"].validation_ = {"micro_f1": _Payload(marker)}
+        elif where == "in an object array":
+            payload["model"] = copy.copy(trained.model)
+            payload["model"].classes_ = np.array([_Payload(marker)], dtype=object)
+        else:
+            payload["extra"] = _Payload(marker)
+        return payload
+
+    run = _craft(trained, tmp_path, mutate)
+    with pytest.raises(ModelError, match=r"refused: the file asks for (posix|os)\.system"):
+        load_model(run)
+    assert not marker.exists()
+    (tmp_path / "ok").mkdir()
+    untouched = _craft(trained, tmp_path / "ok", lambda payload: payload)
+    assert load_model(untouched).classes_.tolist() == trained.model.classes_.tolist()  # a real model loads

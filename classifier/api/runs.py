@@ -175,12 +175,41 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+# What a saved model may ask the unpickler for: the model's own classes and NumPy's arrays. Anything
+# else (os.system, builtins.eval, ...) is how a crafted pickle runs code, so it is refused.
+ALLOWED_CLASSES = frozenset({
+    ("classifier.model.estimator", "TagModel"), ("classifier.model.weights", "CompactWeights"),
+    ("classifier.text.tfidf", "FeatureSpace"), ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("numpy", "dtype"), ("numpy", "ndarray"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.multiarray", "scalar"),
+})
+
+
+class _Refused(Exception):
+    pass
+
+
+def _restricted_load(path: Path) -> Any:
+    """joblib's loader with `find_class` limited to `ALLOWED_CLASSES` (Python's documented way to
+    restrict unpickling; joblib sends the pickles nested in object arrays through it too)."""
+    from joblib.numpy_pickle import NumpyUnpickler
+
+    class Restricted(NumpyUnpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) not in ALLOWED_CLASSES:
+                raise _Refused(f"{module}.{name}")
+            return super().find_class(module, name)
+
+    with open(path, "rb") as handle:
+        return Restricted(str(path), handle, True).load()
+
+
 def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> Any:
     """Load a trained `TagModel` from a run folder (or its model.joblib; None = latest run).
 
     Raises `ModelError` for a missing, truncated, altered or foreign file, or another format version.
     """
-    import joblib
 
     from classifier.model import TagModel
 
@@ -205,7 +234,11 @@ def load_model(path: str | Path | None = None, *, check_hash: bool = True) -> An
             "retrain the model"
         )
     try:
-        payload = joblib.load(model_path)
+        payload = _restricted_load(model_path)
+    except _Refused as exc:
+        raise ModelError(f"{model_path}: refused: the file asks for {exc}, which no model of this tool holds; it "
+                         "may have been made to run code on load, so it was not loaded (train your own, or get "
+                         "the run from someone you trust)") from None
     except Exception as exc:  # truncated or foreign pickles raise many types
         raise ModelError(f"{model_path}: cannot be read ({type(exc).__name__}: {exc}); retrain the model") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
