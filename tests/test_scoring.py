@@ -1,3 +1,4 @@
+import json
 from collections import Counter
 
 import numpy as np
@@ -87,3 +88,29 @@ def test_compare_against_itself_is_zero(ev):
     c = compare(ev, ev)
     assert all(v["delta"] == 0 for v in c["metrics"].values())
     assert all(r["delta"] == 0 for r in c["tags"])
+
+
+def test_every_gold_tag_view_is_the_shared_scorers_and_a_smaller_model_cannot_win_by_it(trained, mini_path,
+                                                                                       tmp_path, shared_file):
+    import subprocess
+    import sys
+
+    from classifier import TagModel, load_articles, predict
+    from classifier.evaluation.scoring import compare
+
+    scorer = shared_file("bench/score.py")
+    corpus = load_articles(mini_path, merge_variants=False)
+    ev = evaluate_model(trained.model, corpus)
+    (tmp_path / "pred.jsonl").write_text("".join(p.to_json() + "\n" for p in predict(
+        trained.model, corpus.texts, ids=corpus.ids)), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(scorer), str(mini_path), str(tmp_path / "pred.jsonl"), "--json"],
+                         capture_output=True, text=True, check=True)
+    ref = json.loads(out.stdout)
+    for key in ("micro_f1", "macro_f1"):
+        assert ev.metrics_all_gold[key] == pytest.approx(ref[key], abs=2e-4), key
+    small = TagModel(min_tag_count=12).fit(corpus.texts, corpus.tags)  # learns far fewer tags
+    small_ev = evaluate_model(small, corpus)
+    assert len(small.classes_) < len(trained.model.classes_)
+    c = compare(ev, small_ev)
+    assert c["metrics"]["macro_f1"]["b"] == small_ev.metrics_all_gold["macro_f1"] < ev.metrics_all_gold["macro_f1"]
+    assert c["known_tags"]["macro_f1"]["b"] == small_ev.metrics["macro_f1"]

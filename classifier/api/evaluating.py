@@ -57,7 +57,6 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     if compare_with is not None:
         other = runs.load_model(compare_with)
         comparison = compare(ev, evaluate_model(other, corpus, progress=progress))
-        comparison["a"], comparison["b"] = str(run_dir), str(runs.resolve_model_dir(compare_with))
     learning = None
     if learning_curve:
         source = Path(train_data) if train_data is not None else Path(tagger.manifest_["training_data"]["path"])
@@ -129,7 +128,7 @@ def fit_learning_curve(train: Corpus, test: Corpus, params: dict[str, Any], *,
             model = TagModel(**params).fit([train.texts[i] for i in take], [train.tags[i] for i in take])
         except DataError:
             continue  # too few articles for any tag to reach min_tag_count
-        m = evaluate_model(model, test).metrics
+        m = evaluate_model(model, test).metrics_all_gold  # a small model must not win by knowing fewer tags
         rows.append({"articles": len(take), "fraction": frac, "micro_f1": m["micro_f1"],
                      "macro_f1": m["macro_f1"], "tags_learned": len(model.classes_)})
     progress("learning curve", len(fractions), len(fractions))

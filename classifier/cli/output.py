@@ -164,20 +164,30 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
     """The JSON summary of an evaluation and its text lines."""
     ev = result.evaluation
     payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
-               "report": str(result.paths["report"]), "model": ev.manifest.get("run_dir")}
+               "all_gold_tags": ev.metrics_all_gold, "report": str(result.paths["report"]),
+               "model": ev.manifest.get("run_dir")}
     if result.comparison:
         payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
+        payload["compared_with"] = result.comparison["b"]
     lines = [f"Evaluated {ev.manifest.get('run_dir')} on {len(ev.ids)} articles from {ev.data_path}"]
     if ev.unknown_tags:
         lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
                      "the model and not scored: " + _shorten([t for t, _ in ev.unknown_tags.most_common()], 8))
-    lines.append(f"{'metric':<18} {'value':>7}" + (f" {'other':>7} {'delta':>7}" if result.comparison else ""))
-    for name in ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1", "ndcg_at_5"):
-        row = f"{name:<18} {ev.metrics[name]:>7.4f}"
-        if result.comparison:
-            c = result.comparison["metrics"][name]
-            row += f" {c['b']:>7.4f} {c['delta']:>+7.4f}"
-        lines.append(row)
+    if result.comparison:
+        c = result.comparison
+        lines += [f"a: {c['a']}", f"b: {c['b']}",
+                  "on every gold tag (unknown tags count as misses)  |  on each model's own tags",
+                  f"{'metric':<18} {'a':>7} {'b':>7} {'delta':>7}  | {'a':>7} {'b':>7} {'delta':>7}"]
+        for name, m in c["metrics"].items():
+            k = c["known_tags"][name]
+            lines.append(f"{name:<18} {m['a']:>7.4f} {m['b']:>7.4f} {m['delta']:>+7.4f}  | "
+                         f"{k['a']:>7.4f} {k['b']:>7.4f} {k['delta']:>+7.4f}")
+    else:
+        lines.append(f"{'metric':<18} {'value':>7}")
+        lines += [f"{name:<18} {ev.metrics[name]:>7.4f}" for name in
+                  ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1", "ndcg_at_5")]
+        lines.append(f"on every gold tag (unknown ones as misses): micro-F1 {ev.metrics_all_gold['micro_f1']:.4f}, "
+                     f"macro-F1 {ev.metrics_all_gold['macro_f1']:.4f}")
     if result.learning:
         lines.append("learning curve: " + ", ".join(f"{r['articles']} -> {r['micro_f1']:.3f}/{r['macro_f1']:.3f}"
                                                     for r in result.learning))

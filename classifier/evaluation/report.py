@@ -102,9 +102,13 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
     ]
     if comparison:
         rows = [{"metric": k, **v} for k, v in comparison["metrics"].items()]
+        known = [{"metric": k, **v} for k, v in comparison.get("known_tags", {}).items()]
         tag_rows = comparison["tags"][:40]
-        sections.append("<h2>Comparison (b = the other model; delta = b − a)</h2>"
+        sections.append(f"<h2>Comparison</h2><p>a = {_esc(comparison.get('a'))}<br>b = {_esc(comparison.get('b'))}"
+                        " (delta = b − a)</p><h3>On every gold tag of the evaluation data (a tag a model never "
+                        "learned counts as its miss, as score.py counts it)</h3>"
                         + _table(rows, ["metric", "a", "b", "delta"])
+                        + "<h3>Each model on the tags it learned</h3>" + _table(known, ["metric", "a", "b", "delta"])
                         + "<h3>Largest per-tag changes in F1</h3>"
                         + _table(tag_rows, ["tag", "support", "f1_a", "f1_b", "delta"]))
     if cv:

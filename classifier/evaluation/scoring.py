@@ -46,6 +46,7 @@ class Evaluation:
     unknown_tags: Counter = field(default_factory=Counter)  # gold tags the model never learned
     skipped: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
+    metrics_all_gold: dict[str, float] = field(default_factory=dict)  # unknown gold tags counted as misses
 
     def per_tag(self) -> list[dict[str, Any]]:
         """Rows: tag, gold support, predicted count, precision, recall, F1, threshold; by support."""
@@ -111,6 +112,26 @@ def align_tags(tag_lists: list[list[str]], classes: list[str],
     return Y, unknown
 
 
+ALL_GOLD_METRICS = ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall")
+
+
+def unknown_indicator(tag_lists: list[list[str]], classes: list[str],
+                      merges: dict[str, str] | None = None) -> np.ndarray:
+    """Articles × (gold tags not in `classes`, sorted) indicator: the tags no model of these classes
+    can find, which count as misses when models with different tags are compared."""
+    _, unknown = align_tags(tag_lists, classes, merges)
+    names = sorted(unknown)
+    index = {t: k for k, t in enumerate(names)}
+    merges = merges or {}
+    U = np.zeros((len(tag_lists), len(names)), dtype=bool)
+    for i, tags in enumerate(tag_lists):
+        for t in tags:
+            k = index.get(merges.get(t, t))
+            if k is not None:
+                U[i, k] = True
+    return U
+
+
 def evaluate_model(model: Scorer, corpus: Corpus, *, progress: Progress | None = None) -> Evaluation:
     """Tag `corpus` with `model` and measure it against the corpus's own tags."""
     progress = progress or no_progress
@@ -120,6 +141,7 @@ def evaluate_model(model: Scorer, corpus: Corpus, *, progress: Progress | None =
     classes = [str(c) for c in model.classes_]
     manifest = getattr(model, "manifest_", {}) or {}
     gold, unknown = align_tags(corpus.tags, classes, manifest.get("training_data", {}).get("tag_merges"))
+    missed = unknown_indicator(corpus.tags, classes, manifest.get("training_data", {}).get("tag_merges"))
     progress("tagging", 0, len(corpus))
     raw = model.decision_function(corpus.texts)
     progress("tagging", len(corpus), len(corpus))
@@ -127,15 +149,25 @@ def evaluate_model(model: Scorer, corpus: Corpus, *, progress: Progress | None =
     proba = model.scores_to_proba(raw)
     progress("scoring", 0, 1)
     metrics = compute_metrics(gold, pred, proba)
+    seen = gold.any(axis=0)  # the label set is the evaluation data's tags, as score.py takes it
+    everything = compute_metrics(np.hstack([gold[:, seen], missed]), np.hstack([pred[:, seen], np.zeros_like(missed)]),
+                                 names=ALL_GOLD_METRICS)
     progress("scoring", 1, 1)
     return Evaluation(corpus.path, list(corpus.ids), list(corpus.texts), classes, gold, pred, raw, proba,
-                      np.asarray(model.thresholds_), metrics, unknown, len(corpus.skipped), manifest)
+                      np.asarray(model.thresholds_), metrics, unknown, len(corpus.skipped), manifest, everything)
 
 
 def compare(a: Evaluation, b: Evaluation) -> dict[str, Any]:
-    """Metric and per-tag F1 deltas of `b` against `a` (positive: b is better)."""
-    metrics = {k: {"a": a.metrics[k], "b": b.metrics[k], "delta": round(b.metrics[k] - a.metrics[k], 4)}
-               for k in a.metrics if k in b.metrics}
+    """Metric and per-tag F1 deltas of `b` against `a` (positive: b is better), named by run.
+
+    `metrics` scores both on the same gold tags, every tag of the evaluation data, the ones a model
+    never learned counted as its misses (as ../shared/bench/score.py does): a model that learned
+    fewer tags cannot look better for it. `known_tags` is each model on the tags it learned."""
+    def deltas(x: dict[str, float], y: dict[str, float]) -> dict[str, dict[str, float]]:
+        return {k: {"a": x[k], "b": y[k], "delta": round(y[k] - x[k], 4)} for k in x if k in y}
+
+    metrics = deltas(a.metrics_all_gold, b.metrics_all_gold)
+    known = deltas(a.metrics, b.metrics)
     fa = {r["tag"]: r for r in a.per_tag()}
     tags = []
     for r in b.per_tag():
@@ -145,5 +177,6 @@ def compare(a: Evaluation, b: Evaluation) -> dict[str, Any]:
         tags.append({"tag": r["tag"], "support": r["support"], "f1_a": old["f1"], "f1_b": r["f1"],
                      "delta": round(r["f1"] - old["f1"], 4)})
     tags.sort(key=lambda r: (-abs(r["delta"]), -r["support"]))
-    return {"metrics": metrics, "tags": tags, "only_in_a": sorted(set(a.classes) - set(b.classes)),
+    return {"a": a.manifest.get("run_dir"), "b": b.manifest.get("run_dir"), "metrics": metrics,
+            "known_tags": known, "tags": tags, "only_in_a": sorted(set(a.classes) - set(b.classes)),
             "only_in_b": sorted(set(b.classes) - set(a.classes))}
