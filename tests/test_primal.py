@@ -106,3 +106,18 @@ def test_bad_solver_settings_are_refused(mini_path):
                           ({"dual_max_samples": 0}, "dual_max_samples"), ({"max_heldout": True}, "max_heldout")):
         with pytest.raises(DataError, match=field):
             TagModel(**params).fit(corpus.texts, corpus.tags)
+
+
+def test_copies_of_an_article_never_score_each_other(mini_path, monkeypatch):
+    """A corpus in which every article appears twice: its held-out validation must stay near the
+    single corpus's, not read 0.99 (issue 15)."""
+
+    corpus = load_articles(mini_path)
+    texts, tags = corpus.texts * 2, corpus.tags * 2
+    once = TagModel(min_tag_count=3, solver="primal").fit(corpus.texts, corpus.tags)
+    twice = TagModel(min_tag_count=6, solver="primal").fit(texts, tags)
+    assert twice.near_duplicates_ >= 140  # (nearly) every copy found
+    assert twice.validation_["micro_f1"] < once.validation_["micro_f1"] + 0.1
+    monkeypatch.setattr(estimator, "near_duplicate_groups", lambda X: np.arange(X.shape[0]))  # no grouping
+    leaky = TagModel(min_tag_count=6, solver="primal").fit(texts, tags)
+    assert leaky.validation_["micro_f1"] > twice.validation_["micro_f1"] + 0.1

@@ -42,3 +42,31 @@ def test_nested_samples_grow_and_contain_each_other():
     assert set(a) <= set(b) <= set(c) == set(range(100))
     assert all((np.diff(s) > 0).all() for s in (a, b, c))
     assert [x.tolist() for x in nested_samples(100, (0.1,), seed=3)] == [a.tolist()]
+
+
+def _copies(n_bases=50, copies=4, keep=0.85, seed=0):
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    bases = [rng.choice(5000, 100, replace=False) for _ in range(n_bases)]
+    rows, truth = [], []
+    for k in range(n_bases * copies):
+        base = bases[k % n_bases]
+        rows.append(np.sort(base[rng.random(100) < keep]))
+        truth.append(k % n_bases)
+    indptr = np.r_[0, np.cumsum([len(r) for r in rows])]
+    X = sparse.csr_matrix((np.ones(indptr[-1]), np.concatenate(rows), indptr), shape=(len(rows), 5000))
+    return X, np.array(truth)
+
+
+def test_near_duplicates_share_a_group_and_others_do_not():
+    from classifier.evaluation.splits import near_duplicate_groups
+
+    X, truth = _copies()
+    groups = near_duplicate_groups(X)
+    assert len(set(groups.tolist())) == 50
+    for t in range(50):
+        assert len(set(groups[truth == t].tolist())) == 1
+    assert np.array_equal(groups, near_duplicate_groups(X))  # seeded
+    short = X[:, :60]  # a handful of features each: too short to call anything a duplicate
+    assert len(set(near_duplicate_groups(short.tocsr()).tolist())) == short.shape[0]

@@ -135,6 +135,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
         "solver": {"path": model.solver_, "loss": model.loss_, "articles": len(corpus),
                    "rule": f"auto: dual up to {model.dual_max_samples} articles, primal above"
                    if model.solver == "auto" else "set by the user"},
+        "near_duplicates": getattr(model, "near_duplicates_", None),
         "tags_learned": len(model.classes_),
         "tags_left_out": len(model.dropped_tags_),
         "features": len(model.features_),

@@ -6,16 +6,21 @@
 - `stratified_folds`: iterative stratification over the tags (`classifier evaluate --cv`), so rare tags
   reach every fold they can.
 - `nested_samples`: growing random shares of the articles, each containing the last (learning curves).
+- `near_duplicate_groups`: near-duplicate articles grouped (MinHash), so folds keep them together.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from classifier.errors import DataError
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 def hash_fold(key: object, k: int) -> int:
@@ -70,3 +75,56 @@ def nested_samples(n: int, fractions: Iterable[float], *, seed: int = 0) -> list
     permutation, so each sample contains every smaller one."""
     order = np.random.default_rng(seed).permutation(n)
     return [np.sort(order[: max(2, int(round(f * n)))]) for f in fractions]
+
+
+def near_duplicate_groups(rows: sparse.csr_matrix, *, perms: int = 64, bands: int = 16, agree: float = 0.5,
+                          min_features: int = 20, seed: int = 0) -> np.ndarray:
+    """A group number per article, near-duplicates (the same story re-published or copied) sharing
+    one, so that folds keyed on it keep them apart from each other's held-out scores.
+
+    MinHash over each article's set of features (the column indices of its row), `perms` hashes cut
+    into `bands` bands: two articles whose band values all agree in some band are candidates, and
+    are joined when at least `agree` of their hashes agree (an estimate of their Jaccard
+    similarity). Articles with fewer than `min_features` features (a title, a line) stay alone: short
+    texts share their few words too easily. Linear in the non-zero features: no pair of articles is
+    ever compared outright.
+    """
+    from scipy import sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    n = rows.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, np.iinfo(np.uint64).max, size=perms, dtype=np.uint64) | np.uint64(1)  # odd
+    b = rng.integers(0, np.iinfo(np.uint64).max, size=perms, dtype=np.uint64)
+    lengths = np.diff(rows.indptr)
+    nonempty = np.flatnonzero(lengths)  # reduceat segments run to the next start: empty rows left out
+    filled = np.flatnonzero(lengths >= max(1, min_features))
+    if len(filled) < 2:
+        return np.arange(n, dtype=np.int64)
+    columns = rows.indices.astype(np.uint64)
+    signature = np.full((n, perms), np.iinfo(np.uint64).max, dtype=np.uint64)
+    for k in range(perms):
+        hashed = (columns + b[k]) * a[k]  # wraps modulo 2**64, then mixed (a multiply-xorshift hash)
+        hashed ^= hashed >> np.uint64(29)
+        hashed *= np.uint64(0xBF58476D1CE4E5B9)
+        hashed ^= hashed >> np.uint64(32)
+        signature[nonempty, k] = np.minimum.reduceat(hashed, rows.indptr[nonempty])
+    width = perms // bands
+    sources, targets = [], []
+    for band in range(bands):
+        block = np.ascontiguousarray(signature[filled, band * width:(band + 1) * width])
+        _, bucket = np.unique(block.view(np.dtype((np.void, block.dtype.itemsize * width))).ravel(),
+                              return_inverse=True)
+        first = np.full(bucket.max() + 1, -1, dtype=np.int64)
+        order = np.argsort(bucket, kind="stable")
+        starts = np.r_[0, np.flatnonzero(np.diff(bucket[order])) + 1]
+        first[bucket[order[starts]]] = filled[order[starts]]
+        head = first[bucket]  # each article's bucket's first member: a star, not a clique
+        linked = (head != filled) & ((signature[filled] == signature[head]).mean(axis=1) >= agree)
+        sources.append(filled[linked])
+        targets.append(head[linked])
+    src, dst = np.concatenate(sources), np.concatenate(targets)
+    graph = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)

@@ -22,7 +22,7 @@ import numpy as np
 
 from classifier.errors import DataError, NotFittedError
 from classifier.evaluation.metrics import compute_metrics
-from classifier.evaluation.splits import hash_folds
+from classifier.evaluation.splits import hash_folds, near_duplicate_groups
 from classifier.model import tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
@@ -222,10 +222,13 @@ class TagModel(Params):
         else:
             from classifier.model import primal
 
+            groups = near_duplicate_groups(Xs)
+            self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
             W, intercept, heldout, rows = primal.fit(Xs, Y, self.alpha, loss=self.loss_, folds=self.cv_folds,
-                                                     max_heldout=self.max_heldout, n_jobs=self.worker_count(),
-                                                     progress=progress)
+                                                     max_heldout=self.max_heldout, groups=groups,
+                                                     n_jobs=self.worker_count(), progress=progress)
             Y_heldout = Y[rows].toarray()
+            self._heldout_groups = groups[rows]
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = self._tune(heldout, Y_heldout).astype(np.float32)
         from classifier.model.calibration import fit_platt
@@ -281,7 +284,7 @@ class TagModel(Params):
 
     def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray) -> dict:
         """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
-        fold = hash_folds(range(len(Y)), 2)
+        fold = hash_folds(self.__dict__.pop("_heldout_groups", range(len(Y))), 2)  # near-duplicates together
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.

@@ -166,12 +166,14 @@ def fit_tags(X: sparse.csr_matrix, Yc: sparse.csc_matrix, plan: Plan,
 
 
 def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str = "squared_hinge",
-        folds: int | None = None, refit: bool | None = None, max_heldout: int = 50_000, n_jobs: int = 1,
+        folds: int | None = None, refit: bool | None = None, max_heldout: int = 50_000,
+        groups: np.ndarray | None = None, n_jobs: int = 1,
         tolerance: float | None = None,
         progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`, once per fold.
 
-    Articles are dealt to `folds` folds (default `auto_folds`) by a hash of their row number; each
+    Articles are dealt to `folds` folds (default `auto_folds`) by a hash of their `groups` (default:
+    their row numbers), so near-duplicates given one group never score each other; each
     fold's model is fitted on the other folds and scores the fold's articles (at most `max_heldout`
     scored in all, chosen by hash, to bound memory). The final weights are a fit on every article
     (`refit`; the default below 50,000 articles) or the mean of the fold models, which saves that
@@ -189,7 +191,7 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     folds = folds or auto_folds(n)
     tol = TOLERANCE[loss] if tolerance is None else tolerance
     extra = " -p 0" if loss == "ridge" else ""
-    fold = hash_folds(range(n), folds)
+    fold = hash_folds(range(n) if groups is None else groups, folds)
     sampled = np.arange(n) if n <= max_heldout else np.sort(
         np.argsort(hash_folds(range(n), 1 << 30), kind="stable")[:max_heldout])
     parts = []
