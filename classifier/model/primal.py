@@ -150,13 +150,14 @@ def fit_tags(X: sparse.csr_matrix, Yc: sparse.csc_matrix, plan: Plan,
     W = np.zeros((X.shape[1], len(tags)), dtype=np.float32)
     intercept = np.zeros(len(tags), dtype=np.float32)
     heldout = np.zeros((plan.n_scored, len(tags)), dtype=np.float32)
+    scored_rows = [X[scored] for _, scored, _ in plan.parts]  # sliced once per call, not once per tag
     for c, j in enumerate(np.asarray(tags).tolist()):
         y = np.zeros(n, dtype=bool)
         y[Yc.indices[Yc.indptr[j]:Yc.indptr[j + 1]]] = True
         mean = np.zeros(rows.d + 1)
-        for train, scored, position in plan.parts:
+        for (train, _, position), X_scored in zip(plan.parts, scored_rows):
             w = _fit_one(rows, train, y[train], param)
-            g = X[scored] @ w[:-1].astype(np.float32) + np.float32(w[-1])
+            g = X_scored @ w[:-1].astype(np.float32) + np.float32(w[-1])
             heldout[position, c] = (g + 1.0) / 2.0
             mean += w / len(plan.parts)
         w = _fit_one(rows, np.arange(n), y, param) if plan.refit else mean
