@@ -1,4 +1,5 @@
 import json
+import os
 
 import joblib
 import numpy as np
@@ -230,3 +231,20 @@ def test_a_crafted_model_never_runs_code(trained, tmp_path, where):
     (tmp_path / "ok").mkdir()
     untouched = _craft(trained, tmp_path / "ok", lambda payload: payload)
     assert load_model(untouched).classes_.tolist() == trained.model.classes_.tolist()  # a real model loads
+
+
+def test_unfinished_saves_of_killed_trainings_are_removed_and_reported(mini_path, tmp_path):
+    import subprocess
+    import sys
+
+    from classifier import train
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".run-old.{int(dead.stdout)}.x1y2.partial"
+    live = tmp_path / f".run-now.{os.getpid()}.a1b2.partial"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / MODEL_FILE).write_bytes(b"half")
+    result = train(mini_path, out=tmp_path / "run", min_tag_count=3)
+    assert not stale.exists() and live.exists()  # a save still running is left alone
+    assert any(str(stale) in note and "killed" in note for note in result.notes)

@@ -32,6 +32,26 @@ def artifacts_root() -> Path:
     return Path(os.environ.get("CLASSIFIER_ARTIFACTS", "artifacts"))
 
 
+def clean_partial_runs(folder: Path) -> list[str]:
+    """Remove the staging folders (`.NAME.PID.*.partial`) that killed trainings left in `folder`
+    (their process is gone); a note naming each. They are never a run: `latest` never names them."""
+    notes = []
+    for stale in sorted(Path(folder).glob(".*.partial")):
+        try:
+            pid = int(stale.name.rsplit(".partial", 1)[0].split(".")[-2])
+            os.kill(pid, 0)
+            continue  # its training is still running
+        except (ValueError, IndexError):
+            pass  # not named by this version: left from an older one
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+        notes.append(f"removed {stale}, the unfinished save of a training that was killed")
+    return notes
+
+
 def check_writable(folder: Path, *, low: int = 1 << 30) -> list[str]:
     """Fail now, not after hours of training, when runs cannot be written into `folder`; a note
     when it has less than `low` bytes free."""
@@ -44,7 +64,8 @@ def check_writable(folder: Path, *, low: int = 1 << 30) -> list[str]:
         raise DataError(f"{folder}: runs cannot be written here ({exc.strerror or exc}); choose another --out "
                         "or set CLASSIFIER_ARTIFACTS") from None
     free = shutil.disk_usage(folder).free
-    return [f"{folder}: only {free / 2**20:,.0f} MiB free; the run may not fit"] if free < low else []
+    notes = clean_partial_runs(folder)
+    return notes + ([f"{folder}: only {free / 2**20:,.0f} MiB free; the run may not fit"] if free < low else [])
 
 
 def new_run_dir(root: Path | None = None) -> Path:
@@ -81,7 +102,7 @@ def save_model(model: Any, run_dir: Path, manifest: dict[str, Any], *, exclusive
             raise FileExistsError(run_dir)
         return _write_run(model, run_dir, manifest)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.", suffix=".partial"))
+    staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.{os.getpid()}.", suffix=".partial"))
     try:
         _write_run(model, staging, manifest)
         try:
