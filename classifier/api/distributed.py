@@ -28,7 +28,7 @@ from typing import Any
 from classifier.api import runs
 from classifier.api.tagging import predict
 from classifier.corpus.articles import iter_articles
-from classifier.corpus.reader import OnError, Part, file_kind, split
+from classifier.corpus.reader import OnError, Part, is_corpus_file, split
 from classifier.errors import DataError
 from classifier.fileio import atomic_write, atomic_write_text
 from classifier.progress import Progress, no_progress
@@ -86,7 +86,7 @@ def corpus_parts(data: str | Path) -> list[tuple[str, Part]]:
     """(file, part) pairs covering `data`: a file's parts, or each file of a folder (sorted)."""
     data = Path(data)
     if data.is_dir():
-        files = sorted(p for p in data.iterdir() if p.is_file() and file_kind(p) in ("jsonl", "csv", "tsv", "parquet"))
+        files = sorted(p for p in data.iterdir() if p.is_file() and is_corpus_file(p))
         if not files:
             raise DataError(f"{data}: no JSONL, CSV or Parquet file in this folder")
         return [(str(f), p) for f in files for p in split(f)]

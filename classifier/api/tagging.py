@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.corpus.articles import iter_articles, load_articles
-from classifier.corpus.reader import TABLE_KINDS, OnError, file_kind, read_text
+from classifier.corpus.reader import OnError, file_kind, is_corpus_file, read_text
 from classifier.errors import DataError
 from classifier.model import TagModel
 from classifier.parallel import map_texts
@@ -32,7 +32,7 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
         raise DataError("give either a TEXT argument or --file, not both")
     if file is not None:
         file = Path(file)
-        if file_kind(file) in TABLE_KINDS:
+        if is_corpus_file(file):
             return load_articles(file, text_col=text_col, title_col=title_col, id_col=id_col, tags_col=None,
                                  require_tags=False, merge_variants=False)
         content, _ = read_text(file)
@@ -65,7 +65,7 @@ def read_batches(text: str | None = None, file: str | Path | None = None, *, bat
                  on_error: OnError = "raise") -> Iterator[Corpus]:
     """As `read_texts`, but a corpus file comes as consecutive batches of at most `batch_size`
     articles, read as they are needed."""
-    if file is not None and text is None and file_kind(file) in TABLE_KINDS:
+    if file is not None and text is None and is_corpus_file(file):
         yield from iter_articles(file, batch_size=batch_size, text_col=text_col, title_col=title_col, id_col=id_col,
                                  tags_col=None, require_tags=False, on_error=on_error)
     else:

@@ -219,6 +219,7 @@ class TagModel(Params):
         progress(f"{self.solver_} solver, {self.loss_}", 1, 1)
         if self.solver_ == "dual":
             heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), progress)
+            heldout_groups = np.arange(len(Y_heldout))
         else:
             from classifier.model import primal
 
@@ -228,13 +229,13 @@ class TagModel(Params):
                                                      max_heldout=self.max_heldout, groups=groups,
                                                      n_jobs=self.worker_count(), progress=progress)
             Y_heldout = Y[rows].toarray()
-            self._heldout_groups = groups[rows]
+            heldout_groups = groups[rows]
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = self._tune(heldout, Y_heldout).astype(np.float32)
         from classifier.model.calibration import fit_platt
 
         self.calibration_ = fit_platt(heldout, Y_heldout)
-        self.validation_ = self._cross_fit_validation(heldout, Y_heldout)
+        self.validation_ = self._cross_fit_validation(heldout, Y_heldout, heldout_groups)
         progress("thresholds", len(self.classes_), len(self.classes_))
         progress("weights", 0, 1)
         self.weights_ = CompactWeights.from_dense(W, prune=PRUNE)
@@ -282,9 +283,9 @@ class TagModel(Params):
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return tune_thresholds(scores, Y, rule=self.threshold_rule, fbr=self.fbr)
 
-    def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray) -> dict:
+    def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray, groups: np.ndarray) -> dict:
         """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
-        fold = hash_folds(self.__dict__.pop("_heldout_groups", range(len(Y))), 2)  # near-duplicates together
+        fold = hash_folds(groups, 2)  # near-duplicates (one group) on the same side
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.
