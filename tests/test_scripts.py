@@ -16,7 +16,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
           "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
-          "bench_scale.py"}
+          "bench_scale.py", "probe_trust.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -133,3 +133,12 @@ def test_bench_scale(tmp_path):
     assert all(r["solver"] == "primal" and r["train_s"] > 0 and r["model_mb"] > 0 for r in result["rows"])
     assert isinstance(result["train_s_exponent"]["fit"], float)
     assert (tmp_path / "tiny.png").read_bytes()[:4] == b"\x89PNG" and "grows as articles^" in done.stdout
+
+
+def test_probe_trust(tmp_path):
+    listed = run("probe_trust.py", "--list", cwd=tmp_path)
+    assert len(listed.stdout.splitlines()) >= 100
+    done = run("probe_trust.py", "--only", "manifest_missing,payload_as_model,model_empty", "--format", "json",
+               cwd=tmp_path)
+    summary = json.loads(done.stdout)["summary"]
+    assert summary["probes"] == 3 and summary["clean"] == 3
