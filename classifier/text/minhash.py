@@ -92,8 +92,9 @@ def band_buckets(signature: np.ndarray, members: np.ndarray, band: int, bands: i
     return bucket.ravel()
 
 
-def _bucket_pairs(bucket: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair (i, j) of `members` (ascending) sharing a bucket, i < j: work linear in the pairs."""
+def bucket_pairs(bucket: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) of `members` (ascending) with the same `bucket` value, i < j: work linear in
+    the pairs."""
     order = np.argsort(bucket, kind="stable")  # within a bucket, members stay ascending
     ordered = bucket[order]
     firsts, seconds = [], []
@@ -117,10 +118,16 @@ def candidate_pairs(signature: np.ndarray, *, bands: int, members: np.ndarray | 
     n = signature.shape[0]
     members = np.arange(n, dtype=np.int64) if members is None else np.sort(np.asarray(members, dtype=np.int64))
     keys = np.zeros(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    waiting = 0
     progress("candidates", 0, bands)
     for band in range(bands):
-        first, second = _bucket_pairs(band_buckets(signature, members, band, bands), members)
-        keys = np.union1d(keys, first * n + second)
+        first, second = bucket_pairs(band_buckets(signature, members, band, bands), members)
+        pending.append(first * n + second)
+        waiting += len(first)
+        if waiting > 2 * len(keys) + 4_000_000 or band == bands - 1:  # merged now and then: one sort per merge
+            keys = np.unique(np.concatenate([keys, *pending]))
+            pending, waiting = [], 0
         progress("candidates", band + 1, bands)
     return keys // max(n, 1), keys % max(n, 1)
 
