@@ -73,8 +73,9 @@ def test_copies_are_counted_and_grouped_without_listing_their_pairs(articles):
 
 
 def test_shared_pairs_cross_the_split_only(articles):
-    train = articles[:100] + [_dropped(articles[0], 0.03, 2)]  # a near copy within train: not leakage
-    test = [articles[5], _dropped(articles[7], 0.03, 3), articles[120]]
+    # copies within train, or within test, are not leakage
+    train = articles[:100] + [_dropped(articles[0], 0.03, 2), articles[1]]
+    test = [articles[5], _dropped(articles[7], 0.03, 3), articles[120], articles[120]]
     shared = find_shared(train, test)
     assert [(p.a, p.b) for p in shared] == [(5, 0), (7, 1)]
     assert shared == all_pairs(train, test)
