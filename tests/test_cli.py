@@ -236,6 +236,16 @@ def test_import_and_stats_commands(tmp_path):
     assert "articles" in r.stdout and "near-duplicates" in r.stdout
 
 
+def test_stats_shows_progress_unless_quiet(mini_path):
+    r = run("stats", str(mini_path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["articles"] == 150
+    for label in ("Reading articles", "Vectorising", "Duplicates: MinHash", "Duplicates: LSH bands"):
+        assert label in r.stderr
+    quiet = run("stats", str(mini_path), "--format", "json", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and json.loads(quiet.stdout) == json.loads(r.stdout)
+
+
 def test_import_bad_input(tmp_path):
     r = run("import", str(tmp_path / "nope"), "--out", str(tmp_path / "o.jsonl"))
     assert r.exit_code == 1 and "no such file" in r.output

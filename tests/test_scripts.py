@@ -16,7 +16,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
           "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
-          "bench_scale.py", "probe_trust.py"}
+          "bench_scale.py", "bench_duplicates.py", "probe_trust.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -142,3 +142,12 @@ def test_probe_trust(tmp_path):
                cwd=tmp_path)
     summary = json.loads(done.stdout)["summary"]
     assert summary["probes"] == 3 and summary["clean"] == 3
+
+
+def test_bench_duplicates(tmp_path):
+    done = run("bench_duplicates.py", "--source", MINI, "--articles", 300, "--thresholds", "0.9,0.7",
+               "--json", tmp_path / "d.json", cwd=tmp_path)
+    rows = json.loads((tmp_path / "d.json").read_text())
+    assert [r["threshold"] for r in rows] == [0.9, 0.7] and all(r["articles"] == 300 for r in rows)
+    assert rows[0]["exact_pairs"] > 50 and rows[0]["recall"] == 1.0 and rows[0]["not_in_exact"] == 0
+    assert "recall" in done.stdout

@@ -70,3 +70,20 @@ def test_near_duplicates_share_a_group_and_others_do_not():
     assert np.array_equal(groups, near_duplicate_groups(X))  # seeded
     short = X[:, :60]  # a handful of features each: too short to call anything a duplicate
     assert len(set(near_duplicate_groups(short.tocsr()).tolist())) == short.shape[0]
+
+
+def test_near_duplicate_groups_are_those_of_the_implementation_before_the_minhash_move():
+    # SHA-1 of the group numbers computed by near_duplicate_groups before its MinHash core moved to
+    # classifier.text.minhash (64-bit hash values then, their ranks now): the groups must not change.
+    import hashlib
+
+    from classifier.evaluation.splits import near_duplicate_groups
+
+    X, _ = _copies()
+    assert hashlib.sha1(near_duplicate_groups(X).tobytes()).hexdigest() == "ddc59452fc7d173d4836100791dd98abc588eaa2"
+    other = near_duplicate_groups(X, perms=32, bands=8, agree=0.7, min_features=5, seed=4)
+    assert hashlib.sha1(other.tobytes()).hexdigest() == "17c469a195d5571c2486347c7b872f1375c8d061"
+    X, _ = _copies(n_bases=40, copies=5, keep=0.6, seed=3)  # partial joins: 0.6 of each base kept
+    groups = near_duplicate_groups(X)
+    assert len(set(groups.tolist())) == 133  # of 200 articles from 40 stories
+    assert hashlib.sha1(groups.tobytes()).hexdigest() == "ad301e432a77c9178c1c34adc7c83d2976d193ff"

@@ -1,7 +1,6 @@
 import pytest
 
 from classifier.corpus.articles import load_articles
-from classifier.corpus.duplicates import find_duplicates, find_shared, groups
 from classifier.corpus.stats import corpus_stats, tag_variants, variant_key
 from classifier.corpus.tagmap import apply_tag_map, load_tag_map
 from classifier.errors import DataError
@@ -27,17 +26,23 @@ def test_tag_map_file(tmp_path):
         load_tag_map(bad)
 
 
-def test_duplicates():
-    texts = ["le chat dort sur le canapé rouge", "le chat dort sur le canapé rouge !", "un autre sujet"]
-    pairs = find_duplicates(texts)
-    assert [(p.a, p.b) for p in pairs] == [(0, 1)] and pairs[0].similarity >= 0.99
-    assert groups(3, pairs) == [[0, 1]]
-    shared = find_shared(["un autre sujet", "rien"], texts)
-    assert [(p.a, p.b) for p in shared] == [(0, 2)]
-
-
 def test_corpus_stats(mini_path):
     s = corpus_stats(load_articles(mini_path, merge_variants=False))
     assert s["articles"] == 150 and s["articles_without_tags"] == 0
     assert s["most_frequent_tags"][0][1] >= s["most_frequent_tags"][-1][1]
     assert s["text_chars"]["min"] <= s["text_chars"]["median"] <= s["text_chars"]["max"]
+
+
+def test_corpus_stats_reports_duplicates_and_progress(mini_path):
+    corpus = load_articles(mini_path, merge_variants=False)
+    corpus.ids += ["copy-a", "copy-b"]
+    corpus.texts += [corpus.texts[3], corpus.texts[3].upper() + "  "]  # the same normalised text
+    corpus.tags += [[], []]
+    calls = []
+    s = corpus_stats(corpus, progress=lambda *c: calls.append(c))
+    assert [corpus.ids[3], "copy-a", "copy-b"] in s["exact_duplicate_groups"]
+    assert [corpus.ids[3], "copy-a", "copy-b"] in s["near_duplicate_groups"]
+    assert s["near_duplicate_pairs"] >= 3
+    stages = {c[0] for c in calls}
+    assert {"vectorising", "signatures", "candidates", "verifying"} <= stages
+    assert ("candidates", 32, 32) in calls

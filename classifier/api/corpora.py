@@ -11,20 +11,23 @@ from classifier.corpus.ingest import Columns, ImportReport, import_paths
 from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile
 from classifier.corpus.stats import corpus_stats
 from classifier.corpus.tagmap import apply_tag_map, load_tag_map
-from classifier.progress import Progress
+from classifier.progress import Progress, no_progress
 
 
 def stats(data: str | Path | None = None, *, tag_map: str | Path | None = None, near_threshold: float = 0.9,
           text_col: str = "text", title_col: str | None = "title", tags_col: str = "tags",
-          id_col: str = "id") -> dict[str, Any]:
+          id_col: str = "id", progress: Progress | None = None) -> dict[str, Any]:
     """Everything `classifier stats` reports on `data` (default: the bundled training split), as plain
     data; `tag_map` (a from,to CSV) is applied first. Tag spellings are not merged, so that their
-    variants show."""
+    variants show. `progress` hears the long stages: reading, then the duplicate search's
+    (vectorising, signatures, candidates, verifying)."""
+    progress = progress or no_progress
     corpus = load_articles(data or DEFAULT_TRAIN, text_col=text_col, title_col=title_col, tags_col=tags_col,
-                           id_col=id_col, merge_variants=False)
+                           id_col=id_col, merge_variants=False, progress=progress)
+    progress("reading", len(corpus), len(corpus))
     if tag_map:
         corpus.tags = apply_tag_map(corpus.tags, load_tag_map(tag_map))
-    return corpus_stats(corpus, near_threshold=near_threshold)
+    return corpus_stats(corpus, near_threshold=near_threshold, progress=progress)
 
 
 def import_corpus(paths: list[str | Path], out: str | Path, *, profile: str | Path | None = None,

@@ -261,6 +261,7 @@ def stats(
     near_threshold: float = NEAR_THRESHOLD,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
     format: Format = FORMAT,
+    quiet: bool = QUIET,
 ) -> None:
     """Corpus statistics, probable tag variants (case, accents, plural, spacing) and duplicates.
 
@@ -268,8 +269,12 @@ def stats(
     """
     from classifier import stats as corpus_stats
 
-    s = output.run(lambda: corpus_stats(data, tag_map=tag_map, near_threshold=near_threshold, text_col=text_col,
-                                        title_col=title_col or None, tags_col=tags_col, id_col=id_col))
+    def work():
+        with output.Reporter(quiet) as reporter:
+            return corpus_stats(data, tag_map=tag_map, near_threshold=near_threshold, text_col=text_col,
+                                title_col=title_col or None, tags_col=tags_col, id_col=id_col, progress=reporter)
+
+    s = output.run(work)
     output.echo_json(s) if format == Format.json else typer.echo("\n".join(output.stats_lines(s)))
 
 

@@ -43,7 +43,9 @@ class Reporter:
               "squared hinge": "Squared hinge: Newton steps", "thresholds": "Tuning thresholds", "weights": "Weights",
               "saving": "Saving model", "tagging": "Tagging", "scoring": "Scoring", "plotting": "Plotting",
               "learning curve": "Learning curve", "cross-validation": "Cross-validation",
-              "leakage check": "Checking test overlap", "duplicates": "Finding duplicates"}
+              "leakage check": "Checking test overlap", "duplicates": "Finding duplicates",
+              "signatures": "Duplicates: MinHash", "candidates": "Duplicates: LSH bands",
+              "verifying": "Duplicates: cosines"}
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -222,5 +224,7 @@ def stats_lines(s: dict[str, Any]) -> list[str]:
     lines.append(f"exact duplicates: {len(s['exact_duplicate_groups'])} groups; near-duplicates "
                  f"(cosine >= {s['near_duplicate_threshold']}): {s['near_duplicate_pairs']} pairs in "
                  f"{len(s['near_duplicate_groups'])} groups")
-    lines += ["  " + ", ".join(g) for g in s["near_duplicate_groups"][:10]]
+    lines += ["  " + _shorten(g, 10) for g in s["near_duplicate_groups"][:10]]
+    if len(s["near_duplicate_groups"]) > 10:
+        lines.append(f"  ... {len(s['near_duplicate_groups']) - 10} more groups (--format json lists all)")
     return lines

@@ -16,6 +16,7 @@ from typing import Any
 
 from classifier.corpus.reader import OnError, Part, iter_records
 from classifier.errors import DataError
+from classifier.progress import Progress, no_progress
 from classifier.text.normalize import fold_accents
 from classifier.types import Corpus, Skipped
 
@@ -197,6 +198,7 @@ def load_articles(
     require_tags: bool = True,
     merge_variants: bool = True,
     on_error: OnError = "raise",
+    progress: Progress | None = None,
 ) -> Corpus:
     """Read a corpus file into a `Corpus`.
 
@@ -204,9 +206,12 @@ def load_articles(
     With `require_tags` the tags column must exist in every record (an empty list is allowed);
     otherwise tags are read when present.
     A malformed record raises `DataError` naming the file and line, or with `on_error="skip"` is
-    skipped and listed in `Corpus.skipped` with its reason.
+    skipped and listed in `Corpus.skipped` with its reason. `progress("reading", articles, 0)` is
+    called as batches of articles are read.
     """
+    progress = progress or no_progress
     corpus = Corpus(str(Path(path)), [], [], [], has_tags=False)
+    progress("reading", 0, 0)
     for batch in iter_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                                tag_sep=tag_sep, require_tags=require_tags, on_error=on_error):
         corpus.ids += batch.ids
@@ -214,6 +219,7 @@ def load_articles(
         corpus.tags += batch.tags
         corpus.skipped += batch.skipped
         corpus.has_tags |= batch.has_tags
+        progress("reading", len(corpus), 0)
     if merge_variants and corpus.has_tags:
         corpus.tags, corpus.tag_merges = merge_tag_variants(corpus.tags)
     return corpus

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from classifier.corpus.duplicates import find_duplicates, groups, text_key
+from classifier.corpus.duplicates import near_duplicates
+from classifier.progress import Progress
 from classifier.text.normalize import fold_accents
 from classifier.types import Corpus
 
@@ -29,17 +30,14 @@ def tag_variants(tag_lists: list[list[str]]) -> list[list[tuple[str, int]]]:
     return sorted(found, key=lambda g: -sum(c for _, c in g))
 
 
-def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15) -> dict[str, Any]:
-    """Everything `classifier stats` reports, as plain data."""
+def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    """Everything `classifier stats` reports, as plain data. The duplicate search reports its stages
+    to `progress` (see `corpus.duplicates.near_duplicates`); pairs are counted, not listed."""
     counts = Counter(t for tags in corpus.tags for t in set(tags))
     per_article = np.array([len(t) for t in corpus.tags]) if len(corpus) else np.zeros(0)
     lengths = np.array([len(t) for t in corpus.texts]) if len(corpus) else np.zeros(0)
-    exact: dict[str, list[int]] = {}
-    for i, text in enumerate(corpus.texts):
-        exact.setdefault(text_key(text), []).append(i)
-    exact_groups = [g for g in exact.values() if len(g) > 1]
-    near = find_duplicates(corpus.texts, threshold=near_threshold)
-    near_groups = groups(len(corpus), near)
+    found = near_duplicates(corpus.texts, threshold=near_threshold, progress=progress)
 
     def pct(a: np.ndarray, q: float) -> float:
         return float(np.percentile(a, q)) if len(a) else 0.0
@@ -58,8 +56,8 @@ def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15)
                        "max": int(lengths.max()) if len(lengths) else 0},
         "tag_variants": tag_variants(corpus.tags),
         "merged_on_load": corpus.tag_merges,
-        "exact_duplicate_groups": [[corpus.ids[i] for i in g] for g in exact_groups],
+        "exact_duplicate_groups": [[corpus.ids[i] for i in g] for g in found.exact_groups()],
         "near_duplicate_threshold": near_threshold,
-        "near_duplicate_pairs": len(near),
-        "near_duplicate_groups": [[corpus.ids[i] for i in g] for g in near_groups],
+        "near_duplicate_pairs": found.count(),
+        "near_duplicate_groups": [[corpus.ids[i] for i in g] for g in found.groups()],
     }

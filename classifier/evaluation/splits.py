@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from classifier.errors import DataError
+from classifier.text.minhash import band_buckets, signatures
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -87,7 +88,7 @@ def near_duplicate_groups(rows: sparse.csr_matrix, *, perms: int = 64, bands: in
     are joined when at least `agree` of their hashes agree (an estimate of their Jaccard
     similarity). Articles with fewer than `min_features` features (a title, a line) stay alone: short
     texts share their few words too easily. Linear in the non-zero features: no pair of articles is
-    ever compared outright.
+    ever compared outright. The signatures and buckets are `classifier.text.minhash`'s.
     """
     from scipy import sparse as sp
     from scipy.sparse.csgraph import connected_components
@@ -95,28 +96,13 @@ def near_duplicate_groups(rows: sparse.csr_matrix, *, perms: int = 64, bands: in
     n = rows.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, np.iinfo(np.uint64).max, size=perms, dtype=np.uint64) | np.uint64(1)  # odd
-    b = rng.integers(0, np.iinfo(np.uint64).max, size=perms, dtype=np.uint64)
-    lengths = np.diff(rows.indptr)
-    nonempty = np.flatnonzero(lengths)  # reduceat segments run to the next start: empty rows left out
-    filled = np.flatnonzero(lengths >= max(1, min_features))
+    filled = np.flatnonzero(np.diff(rows.indptr) >= max(1, min_features))
     if len(filled) < 2:
         return np.arange(n, dtype=np.int64)
-    columns = rows.indices.astype(np.uint64)
-    signature = np.full((n, perms), np.iinfo(np.uint64).max, dtype=np.uint64)
-    for k in range(perms):
-        hashed = (columns + b[k]) * a[k]  # wraps modulo 2**64, then mixed (a multiply-xorshift hash)
-        hashed ^= hashed >> np.uint64(29)
-        hashed *= np.uint64(0xBF58476D1CE4E5B9)
-        hashed ^= hashed >> np.uint64(32)
-        signature[nonempty, k] = np.minimum.reduceat(hashed, rows.indptr[nonempty])
-    width = perms // bands
+    signature = signatures(rows, perms=perms, seed=seed)
     sources, targets = [], []
     for band in range(bands):
-        block = np.ascontiguousarray(signature[filled, band * width:(band + 1) * width])
-        _, bucket = np.unique(block.view(np.dtype((np.void, block.dtype.itemsize * width))).ravel(),
-                              return_inverse=True)
+        bucket = band_buckets(signature, filled, band, bands)
         first = np.full(bucket.max() + 1, -1, dtype=np.int64)
         order = np.argsort(bucket, kind="stable")
         starts = np.r_[0, np.flatnonzero(np.diff(bucket[order])) + 1]
