@@ -169,10 +169,13 @@ def _keep_best(decided: np.ndarray, margin: np.ndarray, tiebreak: np.ndarray | N
             decided[rows] = False
         return
     sub = margin[rows]
-    if tiebreak is not None:
-        best = np.lexsort((-tiebreak[rows], -sub), axis=-1)[:, :k]
-    else:
-        best = np.argpartition(-sub, k - 1, axis=1)[:, :k] if k < sub.shape[1] else np.argsort(-sub, axis=1)
+    best = np.argpartition(-sub, k - 1, axis=1)[:, :k] if k < sub.shape[1] else np.argsort(-sub, axis=1)
+    if tiebreak is not None and k < sub.shape[1]:
+        # Rows whose k-th margin ties with a left-out one: rank those rows fully, ties by tiebreak.
+        kth = np.take_along_axis(sub, best, axis=1).min(axis=1, keepdims=True)
+        tied = np.flatnonzero((sub >= kth).sum(axis=1) > k)
+        if len(tied):
+            best[tied] = np.lexsort((-tiebreak[rows[tied]], -sub[tied]), axis=-1)[:, :k]
     mask = np.zeros(sub.shape, dtype=bool)
     np.put_along_axis(mask, best, True, axis=1)
     decided[rows] = (decided[rows] | mask) if add else (decided[rows] & mask)
