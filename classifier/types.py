@@ -34,15 +34,19 @@ class Corpus:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Tags decided for one text, and the scores of its best tags (tag -> probability-like score)."""
+    """Tags decided for one text, and its best tags' scores (tag -> score in [0, 1], 0.5 at the tag's
+    tuned threshold; decided tags first, then by score) and calibrated probabilities (same tags)."""
 
     id: str
     tags: list[str]
     scores: dict[str, float]
     note: str | None = None  # why the tags are what they are, when it needs saying
+    probability: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
+        if self.probability:
+            out["probability"] = dict(self.probability)
         return {**out, "note": self.note} if self.note else out
 
     def to_json(self) -> str:

@@ -84,14 +84,16 @@ def test_predict_min_share_drops_weak_tags(run_dir):
     strict = run("predict", text, "--model", run_dir, "--format", "json", "--min-share", "0.9")
     assert strict.exit_code == 0, strict.output
     strict = json.loads(strict.stdout)[0]
-    best = max(loose["scores"].values())
+    best = max(loose["probability"].values())  # the share rule reads calibrated probabilities
     assert set(strict["tags"]) <= set(loose["tags"]) and strict["tags"]
     from classifier.api.runs import load_model
 
     model = load_model(run_dir)
     support = dict(zip(model.classes_, model.tag_support_))
     exempt = {t for t, n in support.items() if n < model.share_min_support}
-    assert all(strict["scores"][t] >= 0.9 * best or t in exempt for t in strict["tags"])
+    assert all(strict["probability"][t] >= 0.9 * best or t in exempt for t in strict["tags"])
+    # the tags the share rule drops score under the cut, so the scores and the decisions still agree
+    assert all((s >= 0.5) == (t in strict["tags"]) for t, s in strict["scores"].items()) or "note" in strict
     assert set(loose["tags"]) - exempt - set(strict["tags"])  # the share cut did drop a tag here
     bad = run("predict", text, "--model", run_dir, "--min-share", "1.5")
     assert bad.exit_code != 0
@@ -126,7 +128,37 @@ def test_predict_plain_text_file_and_csv(run_dir, tmp_path):
 def test_predict_threshold_option(run_dir):
     r = run("predict", "texte", "--model", run_dir, "--threshold", "0.999", "--format", "json")
     assert r.exit_code == 0
-    assert len(json.loads(r.stdout)[0]["tags"]) == 1  # the at-least-one guarantee
+    first = json.loads(r.stdout)[0]
+    assert len(first["tags"]) == 1 and "min_tags=1" in first["note"]  # the at-least-one guarantee, said
+
+
+def _jsonl(run_dir, mini_path, *options):
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "jsonl", "--quiet", *options)
+    assert r.exit_code == 0, r.output
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_predict_threshold_decides_every_listed_tag_scoring_at_least_it(run_dir, mini_path):
+    for line in _jsonl(run_dir, mini_path, "--threshold", "0.1"):
+        assert [t for t, s in line["scores"].items() if s >= 0.1] == line["tags"] or "note" in line, line
+        assert set(line["probability"]) == set(line["scores"])
+
+
+def test_predict_top_k_1_gives_the_highest_scored_tag(run_dir, mini_path):
+    full = _jsonl(run_dir, mini_path)
+    for one, line in zip(_jsonl(run_dir, mini_path, "--top-k", "1"), full):
+        best = max(line["scores"], key=line["scores"].get)
+        assert one["tags"] == [best] == [next(iter(line["scores"]))], (one, line)
+
+
+def test_predict_table_names_its_columns(run_dir):
+    r = run("predict", "Le ministre de la santé face au virus", "--model", run_dir, "--threshold", "0.3")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "(decided: score >= 0.3; probability: calibrated)"
+    assert lines[1].split() == ["tag", "score", "decided", "probability"]
+    decided = [line.split()[1] for line in lines[2:] if " yes " in line]
+    assert decided and all(float(s) >= 0.3 for s in decided)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -90,3 +90,53 @@ def test_a_saved_page_is_read_as_import_reads_it(tmp_path):
     plain = tmp_path / "plain.txt"
     plain.write_text("Une ligne seule", encoding="utf-8")
     assert read_texts(file=plain).texts == ["Une ligne seule"]  # not a page: as it is
+
+
+def _texts(trained) -> list[str]:
+    """The corpus's texts and runs of four of their words (weak evidence: often no tag passes) that
+    hold a word the model knows (a text without one gets no tag, and its own note)."""
+    runs = [" ".join(t.split()[k:k + 4]) for t in trained.corpus.texts for k in (0, 20, 40)]
+    known: list[int] = []
+    trained.model.scores_in_process(runs, known=known)
+    return list(trained.corpus.texts) + [t for t, n in zip(runs, known) if n]
+
+
+def test_a_decided_tag_is_never_listed_below_an_undecided_one(trained):
+    for p in predict(trained.model, _texts(trained)):
+        flags = [t in p.tags for t in p.scores]
+        assert flags == sorted(flags, reverse=True), p
+        assert p.tags == [t for t in p.scores if t in p.tags]  # the same order in both
+        values = list(p.scores.values())
+        assert values == sorted(values, reverse=True), p  # ranked by score, decided and undecided alike
+
+
+def test_scores_and_decisions_agree_at_the_cut(trained):
+    """Every decided tag scores >= 0.5, every other < 0.5; when none reaches it, min_tags still gives the
+    best-scored tag and a note says so."""
+    notes = 0
+    for p in predict(trained.model, _texts(trained)):
+        assert set(p.probability) == set(p.scores) and all(0 <= v <= 1 for v in p.probability.values())
+        if p.note:
+            notes += 1
+            assert p.note == "no tag reached 0.5; the best-scored tag is given, as min_tags=1 asks"
+            assert p.tags == [next(iter(p.scores))] and max(p.scores.values()) < 0.5
+        else:
+            assert all((score >= 0.5) == (tag in p.tags) for tag, score in p.scores.items()), p
+    assert notes >= 20
+
+
+def test_threshold_decides_every_tag_scoring_at_least_it(trained):
+    model, texts = trained.model, _texts(trained)
+    scores = model.decision_scores(model.decision_function(texts))
+    for p, row in zip(predict(model, texts, threshold=0.1), scores):
+        assert len(p.tags) == max(1, int((row >= 0.1).sum()))  # no other cut drops a tag scoring 0.1
+        assert all((score >= 0.1) == (tag in p.tags) for tag, score in p.scores.items()) or p.note, p
+
+
+def test_top_k_1_gives_the_highest_scored_tag(trained):
+    texts = _texts(trained)
+    for options in ({}, {"threshold": 0.9}, {"threshold": 0.1}):
+        top = predict(trained.model, texts, top_k=1, **options)
+        for one, full in zip(top, predict(trained.model, texts, **options)):
+            assert one.tags == [next(iter(full.scores))] == [next(iter(one.scores))], options
+            assert full.scores[one.tags[0]] == max(full.scores.values())

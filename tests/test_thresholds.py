@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from classifier.model.thresholds import apply_thresholds, share_of_best, tune_thresholds
+from classifier.model.thresholds import BELOW_HALF, apply_thresholds, decision_scores, score_slope, tune_thresholds
 
 
 def test_threshold_maximises_f1_for_each_tag():
@@ -114,13 +114,54 @@ def test_unknown_rule_is_refused():
         tune_thresholds(np.zeros((2, 1)), np.zeros((2, 1)), rule="best")
 
 
-def test_share_of_best_and_allowed_mask():
-    proba = np.array([[0.9, 0.5, 0.05], [0.2, 0.01, 0.1]])
-    allowed = share_of_best(proba, 0.1)
-    assert allowed.tolist() == [[True, True, False], [True, False, True]]
-    # allowed removes a tag that passes its threshold; the min_tags guarantee still applies afterwards
-    decided = apply_thresholds(proba, 0.05, allowed=allowed)
-    assert decided.tolist() == [[True, True, False], [True, False, True]]
-    none = apply_thresholds(proba, 0.05, allowed=np.zeros(proba.shape, dtype=bool), min_tags=1)
-    assert none.sum(axis=1).tolist() == [1, 1] and none[:, 0].all()
-    assert share_of_best(np.zeros((2, 0)), 0.1).shape == (2, 0)
+def test_decision_scores_reach_half_exactly_where_raw_scores_reach_their_thresholds():
+    rng = np.random.default_rng(0)
+    thr = rng.uniform(0, 0.5, 6).astype(np.float32)
+    raw = rng.normal(0.2, 0.4, (300, 6)).astype(np.float32)
+    raw[:6] = thr  # at the threshold
+    raw[6:12] = np.nextafter(thr, np.float32(-1))  # one float under it
+    raw[12:18] = np.nextafter(thr, np.float32(1))
+    for slope in (22.0, 1e-3):  # with a gentle slope a bare sigmoid rounds every near miss to 0.5
+        s = decision_scores(raw, thr, slope)
+        assert ((s >= 0.5) == (raw >= thr)).all() and ((s >= 0) & (s <= 1)).all()
+        assert (s[:6] == 0.5).all() and (s[6:12] <= BELOW_HALF).all()
+    s = decision_scores(raw, thr, 22.0)
+    for j in range(6):  # monotone in each tag's raw score
+        assert (np.diff(s[np.argsort(raw[:, j], kind="stable"), j]) >= 0).all()
+    # one slope for every tag: a text's tags rank as their margins over their own thresholds do
+    margin = raw - thr
+    for row, m in zip(s, margin):
+        assert (np.diff(row[np.argsort(-m, kind="stable")]) <= 0).all()
+
+
+def test_the_share_rule_is_part_of_the_score():
+    proba = np.array([[0.9, 0.5, 0.05, 0.05], [0.2, 0.01, 0.1, 0.0], [0.5, 0.25, 0.1, 0.0]], dtype=np.float32)
+    thr = np.zeros(4, dtype=np.float32)  # every tag is over its threshold
+    frequent = np.array([True, True, True, False])
+    s = decision_scores(proba, thr, 10.0, proba=proba, share=0.1, frequent=frequent)
+    # a frequent tag under 0.1 of its article's best scores under 0.5; the rare last tag is exempt
+    assert (s[:2] >= 0.5).tolist() == [[True, True, False, True], [True, False, True, True]]
+    assert s[0, 2] == pytest.approx(0.5 * 0.05 / (0.1 * 0.9), rel=1e-5)  # capped at 0.5 x its share / 0.1
+    # exactly at the share (0.25 = 0.5 x 0.5) is allowed, as the rule has always read
+    at_edge = decision_scores(proba, thr, 10.0, proba=proba, share=0.5, frequent=frequent)
+    assert (at_edge[2] >= 0.5).tolist() == [True, True, False, True]
+    # a row whose probabilities are all 0 is not cut (0 >= share x 0), and share 0 turns the rule off
+    zero = decision_scores(np.ones((1, 4), np.float32), thr, 10.0, proba=np.zeros((1, 4), np.float32),
+                           share=0.5, frequent=frequent)
+    assert (zero >= 0.5).all()
+    assert (decision_scores(proba, thr, 10.0, proba=proba, share=0.0, frequent=frequent) >= 0.5).all()
+
+
+def test_score_slope_is_the_median_positive_calibration_slope():
+    assert score_slope(np.array([5.0, 20.0, 30.0, -1.0, np.nan])) == 20.0
+    assert score_slope(np.array([-1.0, 0.0])) == 1.0
+
+
+def test_equal_scores_are_ranked_by_the_tiebreak():
+    scores = np.array([[1.0, 1.0, 1.0, 0.2], [0.3, 0.3, 0.1, 0.0]], dtype=np.float32)
+    tiebreak = np.array([[0.1, 0.9, 0.5, 0.0], [0.1, 0.2, 0.3, 0.0]])
+    assert apply_thresholds(scores, 0.5, top_k=1, tiebreak=tiebreak)[0].tolist() == [False, True, False, False]
+    assert apply_thresholds(scores, 0.5, top_k=2, tiebreak=tiebreak)[0].tolist() == [False, True, True, False]
+    # no tag of the second row reaches 0.5: min_tags gives its best-scored one, equal scores by tiebreak
+    assert apply_thresholds(scores, 0.5, min_tags=1, tiebreak=tiebreak)[1].tolist() == [False, True, False, False]
+    assert apply_thresholds(np.zeros((3, 0)), 0.5, tiebreak=np.zeros((3, 0))).shape == (3, 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -84,9 +85,13 @@ def _read_stdin() -> str:
 def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None = None, top_k: int | None = None,
             threshold: float | None = None, min_share: float | None = None, n_scores: int = 10,
             batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
-    """Tag `texts`. Each `Prediction` has the decided tags (best first) and the calibrated scores of
-    its `n_scores` best tags (at least every decided tag). `top_k`, `threshold` and `min_share` are
-    `TagModel.decide`'s options. A text with no word the model knows gets no tag and a `note`."""
+    """Tag `texts`. Each `Prediction` has the decided tags and the scores of its `n_scores` best
+    tags (at least every decided tag), decided ones first, each list ranked by score; a tag is
+    decided when its score reaches `threshold` (default 0.5, each tag's tuned threshold), at most
+    `top_k` of them; if none does, the model's `min_tags` best are given and a `note` says so. The
+    calibrated probabilities of the same tags come beside the scores. `top_k`, `threshold` and
+    `min_share` are `TagModel.decide`'s options. A text with no word the model knows gets no tag
+    and a `note`."""
     progress = progress or no_progress
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings; wrap a single text in a list")
@@ -113,37 +118,53 @@ def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top
     known: list[int] = []
     raw = model.scores_in_process(texts, known=known)
     proba = model.scores_to_proba(raw)
-    decided = model.decide(raw, threshold=threshold, top_k=top_k, min_share=min_share, proba=proba)
+    scores = model.decision_scores(raw, min_share=min_share, proba=proba)
+    decided = model.decide(raw, threshold=threshold, top_k=top_k, scores=scores)
+    cut = 0.5 if threshold is None else threshold
+    passed = (scores >= cut).sum(axis=1)
     unknown = np.asarray(known) == 0
     decided[unknown] = False  # no word the model knows: its scores say nothing of the text
-    out = _predictions([i for i, _ in batch], classes, decided, proba, n_scores)
+    out = _predictions([i for i, _ in batch], classes, decided, scores, proba, raw - model.thresholds_, n_scores)
     for i in np.flatnonzero(unknown).tolist():
-        out[i] = Prediction(out[i].id, [], out[i].scores, note=NO_KNOWN_WORDS)
+        out[i] = replace(out[i], tags=[], note=NO_KNOWN_WORDS)
+    for i in np.flatnonzero(~unknown & (decided.sum(axis=1) > passed)).tolist():
+        out[i] = replace(out[i], note=_min_tags_note(int(passed[i]), cut, len(out[i].tags), model.min_tags))
     return out
 
 
-def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, proba: np.ndarray,
-                 n_scores: int) -> list[Prediction]:
-    """One `Prediction` per row: decided tags and the scores of the best `n_scores` tags plus every
-    decided tag, both ordered by score (vectorised: one sort for the whole batch)."""
-    n, n_tags = proba.shape
+def _min_tags_note(passed: int, cut: float, given: int, min_tags: int) -> str:
+    """Why tags under the cut were given: the `min_tags` guarantee."""
+    reached = "no tag" if passed == 0 else f"only {passed} tag{'s' if passed > 1 else ''}"
+    best = "the best-scored tag is" if given == 1 else f"the {given} best-scored tags are"
+    return f"{reached} reached {cut:g}; {best} given, as min_tags={min_tags} asks"
+
+
+def _predictions(ids: Sequence[str], classes: list[str], decided: np.ndarray, scores: np.ndarray,
+                 proba: np.ndarray, margin: np.ndarray, n_scores: int) -> list[Prediction]:
+    """One `Prediction` per row: decided tags, and the scores and probabilities of the best `n_scores`
+    tags plus every decided tag, decided first, then by score (equal scores by `margin`, as `decide`
+    takes them), vectorised: one sort for the whole batch.
+    Scores are rounded down to 4 places, so that no shown score reaches a cut its tag did not."""
+    n, n_tags = scores.shape
     shown = decided.copy()
     k = min(n_scores, n_tags)
     if 0 < k < n_tags:
-        np.put_along_axis(shown, np.argpartition(-proba, k - 1, axis=1)[:, :k], True, axis=1)
+        np.put_along_axis(shown, np.argpartition(-scores, k - 1, axis=1)[:, :k], True, axis=1)
     elif k == n_tags:
         shown[:] = True
     rows, cols = np.nonzero(shown)
-    values = proba[rows, cols]
-    order = np.lexsort((-values, rows))
-    rows, cols, values = rows[order], cols[order], np.round(values[order].astype(np.float64), 4)
-    is_decided = decided[rows, cols]
+    values, is_decided = scores[rows, cols], decided[rows, cols]
+    order = np.lexsort((-margin[rows, cols], -values, ~is_decided, rows))
+    rows, cols, is_decided = rows[order], cols[order], is_decided[order]
+    values = np.floor(values[order].astype(np.float64) * 1e4) / 1e4
+    probs = np.round(proba[rows, cols].astype(np.float64), 4)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     names = [classes[c] for c in cols.tolist()]
-    value_list, flag_list = values.tolist(), is_decided.tolist()
+    value_list, prob_list, flag_list = values.tolist(), probs.tolist(), is_decided.tolist()
     out = []
     for i in range(n):
         a, b = bounds[i], bounds[i + 1]
         tags = [names[j] for j in range(a, b) if flag_list[j]]
-        out.append(Prediction(ids[i], tags, dict(zip(names[a:b], value_list[a:b]))))
+        out.append(Prediction(ids[i], tags, dict(zip(names[a:b], value_list[a:b])),
+                              probability=dict(zip(names[a:b], prob_list[a:b]))))
     return out

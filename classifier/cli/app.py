@@ -59,8 +59,8 @@ def train(
     fbr: float = typer.Option(0.2, min=0.0, max=1.0, help="With --threshold-rule scutfbr: tags whose held-out F1 "
                               "stays below this get a conservative threshold."),
     min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
-    min_share: float = typer.Option(0.2, min=0.0, max=0.99, help="Drop a tag whose calibrated score is below this "
-                                    "share of the article's best tag's (0: off); see --share-min-support."),
+    min_share: float = typer.Option(0.2, min=0.0, max=0.99, help="Drop a tag whose calibrated probability is below "
+                                    "this share of the article's best tag's (0: off); see --share-min-support."),
     share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer training articles are exempt "
                                           "from --min-share (their thresholds already weigh macro-F1)."),
     title_weight: int = typer.Option(1, min=1, help="How many times the title (the first line of a text) counts."),
@@ -110,17 +110,23 @@ def predict(
                                     "address (tcp://host:8786) or 'local' to start one here; needs --out."),
     out: Path | None = typer.Option(None, "--out", help="With --dask: the folder for part-00000.<format>, ... "
                                     "(readable and writable by every worker)."),
-    top_k: int | None = typer.Option(None, min=1, help="At most this many tags per article."),
-    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Cut every tag's calibrated "
-                                              "score here instead of its tuned threshold."),
-    min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Drop a tag whose calibrated score is "
-                                           "below this share of the article's best tag's (0: off; default: the "
-                                           "model's). Rare tags are exempt, as set at training."),
+    top_k: int | None = typer.Option(None, min=1, help="Decide at most this many tags per article: the first "
+                                     "ones of its ranking by score that reach the cut."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Decide every tag whose score is at "
+                                              "least this (default 0.5, where each tag's score crosses its tuned "
+                                              "threshold)."),
+    min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Cap a tag's score below the cut when "
+                                           "its calibrated probability is under this share of the article's best "
+                                           "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
+                                           "training."),
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
     on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
     """Tag a text, a file, stdin, or a whole corpus (read and written batch by batch).
+
+    Tags come ranked by score, decided ones first; a score is 0.5 at its tag's tuned threshold, and a tag is
+    decided when its score reaches 0.5 (or --threshold). The calibrated probabilities come beside them.
 
     Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
     """
@@ -138,7 +144,7 @@ def predict(
         if not quiet:
             typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
-        writer = output.PredictionWriter(format, headed=headed)
+        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold)
         done = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,

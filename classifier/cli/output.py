@@ -118,10 +118,10 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
 class PredictionWriter:
     """Writes predictions to stdout batch by batch in one `format`, so a corpus streams through:
     jsonl and csv a line per article, json one array, table a block per article (headed by its id
-    when `headed`)."""
+    when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach)."""
 
-    def __init__(self, format: Format, *, headed: bool):
-        self.format, self.headed, self.count = format, headed, 0
+    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5):
+        self.format, self.headed, self.count, self.cut = format, headed, 0, cut
         self.out = sys.stdout
 
     def write(self, predictions: list) -> None:
@@ -138,6 +138,9 @@ class PredictionWriter:
             text = buffer.getvalue()
         else:
             text = "".join(self._block(p) for p in predictions)
+            if self.count == 0 and predictions:
+                text = (f"(decided: score >= {self.cut:g}" + (", each tag's tuned threshold" if self.cut == 0.5 else "")
+                        + "; probability: calibrated)\n" + text)
         self.count += len(predictions)
         self.out.write(text)
         self.out.flush()
@@ -145,8 +148,11 @@ class PredictionWriter:
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
         lines += [f"({p.note})"] if p.note else []
-        lines.append(f"{'tag':<28} {'score':>6}  decided")
-        lines += [f"{tag:<28} {score:>6.3f}  {'yes' if tag in p.tags else ''}" for tag, score in p.scores.items()]
+        lines.append(f"{'tag':<28} {'score':>6}  decided  probability")
+        for tag, score in p.scores.items():
+            probability = p.probability.get(tag)
+            lines.append(f"{tag:<28} {score:>6.4f}  {'yes' if tag in p.tags else '':<7}"
+                         + ("" if probability is None else f"  {probability:>11.4f}"))
         return "\n".join(lines) + "\n"
 
     def close(self) -> None:

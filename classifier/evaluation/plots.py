@@ -92,7 +92,8 @@ def f1_vs_threshold(ev: Evaluation, n: int = 4) -> Figure:
 
 
 def reliability(ev: Evaluation, bins: int = 10) -> Figure:
-    """Reliability diagram: observed share of gold tags against the calibrated score, all (article, tag)."""
+    """Reliability diagram: observed share of gold tags against the calibrated probability (not the score
+    `predict` ranks by), all (article, tag)."""
     p, g = ev.proba.ravel(), ev.gold.ravel()
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
@@ -105,11 +106,11 @@ def reliability(ev: Evaluation, bins: int = 10) -> Figure:
     ok = count > 0
     ax.plot(mean_p[ok], observed[ok], "o-", color="#1f77b4", label="this model")
     ax.set_ylabel("share that are gold tags")
-    ax.set_title("Reliability of the scores (every article × tag pair)")
+    ax.set_title("Reliability of the calibrated probabilities (every article × tag pair)")
     ax.legend(loc="upper left")
     ax2.bar(edges[:-1], count, width=1 / bins, align="edge", color="#aec7e8", edgecolor="white")
     ax2.set_yscale("log")
-    ax2.set_xlabel("calibrated score")
+    ax2.set_xlabel("calibrated probability")
     ax2.set_ylabel("pairs (log)")
     return fig
 

@@ -98,7 +98,8 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
     sections = [
         f"<h1>{_esc(title)}</h1>", f'<table class="meta">{meta}</table>',
         f'<h2>Headline</h2><div class="cards">{cards}</div><details><summary>All metrics</summary>{all_metrics}'
-        "</details>",
+        "</details><p>Ranking metrics (P@k, NDCG@5, LRAP, coverage) rank each article's tags by calibrated "
+        "probability (the reliability plot shows it too); the decided tags are predict's defaults.</p>",
     ]
     if comparison:
         rows = [{"metric": k, **v} for k, v in comparison["metrics"].items()]
@@ -146,7 +147,7 @@ def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None =
         "f1_vs_support": ("Per-tag F1 against support", lambda: plots.f1_vs_support(ev)),
         "precision_recall": ("Precision-recall, most frequent tags", lambda: plots.precision_recall(ev)),
         "f1_vs_threshold": ("F1 against threshold", lambda: plots.f1_vs_threshold(ev)),
-        "reliability": ("Reliability of the scores", lambda: plots.reliability(ev)),
+        "reliability": ("Reliability of the calibrated probabilities", lambda: plots.reliability(ev)),
         "confusions": ("Most confused tags", lambda: plots.confusions(ev)),
         "cooccurrence": ("Tag co-occurrence in the training data", lambda: plots.cooccurrence(cooccurrence)),
     }

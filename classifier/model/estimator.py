@@ -26,7 +26,7 @@ from classifier.evaluation.splits import hash_folds, near_duplicate_groups
 from classifier.model import tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
-from classifier.model.thresholds import RULES, apply_thresholds, share_of_best, tune_thresholds
+from classifier.model.thresholds import RULES, apply_thresholds, decision_scores, score_slope, tune_thresholds
 from classifier.model.weights import CompactWeights
 from classifier.parallel import available_memory, map_texts
 from classifier.progress import Progress, no_progress
@@ -81,8 +81,8 @@ class TagModel(Params):
             the tag's share of macro-F1, tags from frequent to rare) or 'scutfbr' (see `thresholds`).
         fbr: under 'scutfbr', a tag whose best held-out F1 is below this falls back to a conservative cut.
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
-        min_share: a tag is dropped from an article when its calibrated score is below this share of
-            the article's best tag's (0 turns the rule off).
+        min_share: a tag is dropped from an article when its calibrated probability is below this share
+            of the article's best tag's (0 turns the rule off); its score then stays under the cut.
         share_min_support: tags learned from fewer training articles are exempt from `min_share`: their
             thresholds already price each false positive against macro-F1, and cutting them trades
             macro- for micro-F1 (docs/benchmarks.md, 5-fold figures).
@@ -273,12 +273,10 @@ class TagModel(Params):
 
         return loo, Y, primal_weights(Xs, A, self.worker_count()), A.sum(axis=0)
 
-    def _share_allowed(self, proba: np.ndarray, share: float) -> np.ndarray | None:
-        """Where the share-of-best rule lets a tag be decided (None: everywhere): at least `share` of
-        the article's best calibrated score, or a tag with under `share_min_support` training articles."""
-        if share <= 0:
-            return None
-        return share_of_best(proba, share) | (self.tag_support_ < self.share_min_support)[None, :]
+    def _scores(self, raw: np.ndarray, thresholds: np.ndarray, proba: np.ndarray | None, share: float) -> np.ndarray:
+        """`thresholds.decision_scores`, the share rule on tags with `share_min_support` articles or more."""
+        return decision_scores(raw, thresholds, score_slope(self.calibration_[0]), proba=proba, share=share,
+                               frequent=self.tag_support_ >= self.share_min_support)
 
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return tune_thresholds(scores, Y, rule=self.threshold_rule, fbr=self.fbr)
@@ -289,12 +287,12 @@ class TagModel(Params):
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.
-        allowed = self._share_allowed(apply_platt(loo, *self.calibration_), self.min_share)
+        proba = apply_platt(loo, *self.calibration_)
         for k in (0, 1):
             tune, test = fold != k, fold == k
             thr = self._tune(loo[tune], Y[tune])
-            decided[test] = apply_thresholds(loo[test], thr, min_tags=self.min_tags,
-                                             allowed=None if allowed is None else allowed[test])
+            scores = self._scores(loo[test], thr, proba[test], self.min_share)
+            decided[test] = apply_thresholds(scores, 0.5, min_tags=self.min_tags, tiebreak=loo[test] - thr)
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
         source = "leave-one-out" if self.solver_ == "dual" else f"{len(Y)} articles' held-out (k-fold)"
         return {"method": f"{source} scores, thresholds tuned on one half, scored on the other",
@@ -361,38 +359,40 @@ class TagModel(Params):
         self._check_fitted()
         return apply_platt(scores, *self.calibration_)
 
-    def decide(self, scores: np.ndarray, *, threshold: float | None = None, top_k: int | None = None,
-               min_tags: int | None = None, min_share: float | None = None,
-               proba: np.ndarray | None = None) -> np.ndarray:
-        """Boolean decisions from raw scores.
-
-        By default each tag uses its tuned threshold; `threshold` instead cuts every tag's calibrated
-        score at one value. Either way a tag whose calibrated score is below `min_share` of the
-        article's best is not decided, unless it has under `share_min_support` training articles.
-        `top_k` caps the tags per article; `min_tags` and `min_share` override the model's settings.
-        `proba` may pass the calibrated scores if already computed.
-        """
-        min_tags = self.min_tags if min_tags is None else min_tags
+    def decision_scores(self, raw: np.ndarray, *, min_share: float | None = None,
+                        proba: np.ndarray | None = None) -> np.ndarray:
+        """Scores in [0, 1] from raw scores, on which every decision is one cut: 0.5 is each tag's tuned
+        threshold, and a tag that `min_share` (default: the model's) rules out scores under 0.5
+        (`thresholds.decision_scores`). `proba`: the calibrated probabilities, if already computed."""
+        self._check_fitted()
         min_share = self.min_share if min_share is None else min_share
         if not 0 <= min_share < 1:
             raise DataError(f"min_share must be in [0, 1); got {min_share!r}")
-        if proba is None and (threshold is not None or min_share > 0):
-            proba = self.scores_to_proba(scores)
-        allowed = self._share_allowed(proba, min_share)
-        if threshold is None:
-            return apply_thresholds(scores, self.thresholds_, min_tags=min_tags, top_k=top_k, allowed=allowed)
-        return apply_thresholds(proba, threshold, min_tags=min_tags, top_k=top_k, allowed=allowed)
+        if proba is None and min_share > 0:
+            proba = self.scores_to_proba(raw)
+        return self._scores(raw, self.thresholds_, proba, min_share)
+
+    def decide(self, raw: np.ndarray, *, threshold: float | None = None, top_k: int | None = None,
+               min_tags: int | None = None, min_share: float | None = None, proba: np.ndarray | None = None,
+               scores: np.ndarray | None = None) -> np.ndarray:
+        """Boolean decisions from raw scores: the tags whose `decision_scores` reach `threshold` (default
+        0.5: each tag's tuned threshold), or the best-scored `min_tags` (default: the model's) if fewer
+        do, at most `top_k`: always the head of the text's ranking by score. `scores`: the
+        `decision_scores(raw, min_share=min_share)`, if already computed."""
+        min_tags = self.min_tags if min_tags is None else min_tags
+        if scores is None:
+            scores = self.decision_scores(raw, min_share=min_share, proba=proba)
+        return apply_thresholds(scores, 0.5 if threshold is None else threshold, min_tags=min_tags, top_k=top_k,
+                                tiebreak=raw - self.thresholds_)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """Indicator matrix (n_texts, n_tags) of the decided tags, columns in `classes_` order."""
         return self.decide(self.decision_function(X)).astype(np.int8)
 
     def predict_tags(self, X: Sequence[str], **decide_options) -> list[list[str]]:
-        """Decided tags per text, best first."""
-        scores = self.decision_function(X)
-        decided = self.decide(scores, **decide_options)
-        out = []
-        for row, chosen in zip(scores - self.thresholds_, decided):
-            idx = np.flatnonzero(chosen)
-            out.append([str(self.classes_[j]) for j in idx[np.argsort(-row[idx], kind="stable")]])
-        return out
+        """Decided tags per text, best-scored first (`decide`'s options)."""
+        raw = self.decision_function(X)
+        scores = self.decision_scores(raw, min_share=decide_options.get("min_share"))
+        decided = self.decide(raw, scores=scores, **decide_options)
+        return [[str(self.classes_[j]) for j in idx[np.lexsort((-margin[idx], -row[idx]))]]
+                for row, margin, idx in zip(scores, raw - self.thresholds_, map(np.flatnonzero, decided))]

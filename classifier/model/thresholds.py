@@ -1,4 +1,4 @@
-"""Per-tag decision thresholds chosen on held-out scores, and the pure function that applies them.
+"""Per-tag decision thresholds chosen on held-out scores, and the pure functions that apply them.
 
 Two rules, both fitted on held-out (leave-one-out) scores of the training articles:
 
@@ -11,6 +11,10 @@ Two rules, both fitted on held-out (leave-one-out) scores of the training articl
 - ``scutfbr`` (Yang 2001; Fan & Lin 2007): each tag's threshold maximises its own F1; a tag whose
   best held-out F1 stays below `fbr` falls back to a conservative cut (its highest held-out score,
   never below `default_cut`), because a threshold tuned on a handful of positives floods predictions.
+
+Applying them: `decision_scores` turns raw scores into scores on which every tag's threshold (and
+the share-of-best rule) is one cut at 0.5, and `apply_thresholds` cuts them, with the `min_tags`
+and `top_k` rules taking the head of each text's ranking.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 RULES = ("micromacro", "scutfbr")
+BELOW_HALF = np.nextafter(np.float32(0.5), np.float32(0))  # the largest float32 under 0.5
 
 
 def tune_thresholds(scores: np.ndarray, Y: np.ndarray, *, rule: str = "micromacro", fbr: float = 0.2,
@@ -88,38 +93,74 @@ def _micromacro(ranked: np.ndarray, hits: np.ndarray) -> np.ndarray:
     return _cut(ranked, best)
 
 
-def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float, *, min_tags: int = 1,
-                     top_k: int | None = None, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Boolean decisions: score >= threshold (and `allowed`, when given), then at least `min_tags`
-    and at most `top_k` per row.
+def decision_scores(raw: np.ndarray, thresholds: np.ndarray, slope: float, *, proba: np.ndarray | None = None,
+                    share: float = 0.0, frequent: np.ndarray | None = None) -> np.ndarray:
+    """Scores in [0, 1] on which every decision is one cut: 0.5 is each tag's tuned threshold.
 
-    Rows that pass fewer than `min_tags` tags get their best tags by margin over threshold.
+    A tag's score is sigmoid(`slope` × (raw − its threshold)): one `slope` for every tag, so the
+    scores rank the tags of a text as their margins over their own thresholds do (the order the
+    `min_tags` and `top_k` rules have always used). With `share` > 0, a `frequent` tag's score is
+    also capped at 0.5 × p / (share × p_best), p being the calibrated `proba` and p_best the text's
+    highest: it reaches 0.5 only if p >= share × p_best, so the share-of-best rule is part of the
+    score instead of a second, hidden cut. Scores >= 0.5 are exactly the tags with raw >= threshold
+    that the share rule allows (both sides clamped, so that rounding cannot move a tag across 0.5).
+    Returns float32 (n_texts, n_tags).
+    """
+    raw = np.asarray(raw)
+    margin = raw - np.asarray(thresholds, dtype=raw.dtype)  # compared in the raw scores' precision
+    scores = _half_clamp(_sigmoid(slope * margin), margin >= 0)
+    if share > 0 and frequent is not None and frequent.any() and raw.shape[1]:
+        proba = np.asarray(proba, dtype=np.float32)
+        best = proba.max(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(best > 0, 0.5 * proba / (np.float32(share) * best), np.float32(1))
+        ratio = _half_clamp(ratio.astype(np.float32), proba >= share * best)
+        scores = np.where(frequent[None, :], np.minimum(scores, ratio), scores)
+    return scores
+
+
+def score_slope(slopes: np.ndarray) -> float:
+    """The one slope of `decision_scores`: the median of the tags' (positive) calibration slopes, so
+    that a score moves with a raw score about as a typical tag's calibrated probability does."""
+    slopes = np.asarray(slopes, dtype=np.float64)
+    slopes = slopes[np.isfinite(slopes) & (slopes > 0)]
+    return float(np.median(slopes)) if len(slopes) else 1.0
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)
+
+
+def _half_clamp(values: np.ndarray, at_least_half: np.ndarray) -> np.ndarray:
+    """`values` moved to >= 0.5 where `at_least_half`, to < 0.5 elsewhere (monotone maps keep their order)."""
+    return np.where(at_least_half, np.maximum(values, np.float32(0.5)), np.minimum(values, BELOW_HALF))
+
+
+def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float, *, min_tags: int = 1,
+                     top_k: int | None = None, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Boolean decisions: score >= threshold, then at least `min_tags` and at most `top_k` per row.
+
+    Rows that pass fewer than `min_tags` tags get their best tags by margin over threshold, rows that
+    pass more than `top_k` keep their best ones; equal margins are ordered by `tiebreak` (higher
+    first) when given. With one threshold for every tag, the decided tags are thus always the head
+    of the row's ranking by score.
     """
     scores = np.asarray(scores)
     margin = scores - np.asarray(thresholds, dtype=scores.dtype)
     decided = margin >= 0
-    if allowed is not None:
-        decided &= allowed
     n_tags = scores.shape[1]
     if n_tags == 0:
         return decided
     counts = decided.sum(axis=1)
     if min_tags > 0:
-        _keep_best(decided, margin, np.flatnonzero(counts < min_tags), min(min_tags, n_tags), add=True)
+        _keep_best(decided, margin, tiebreak, np.flatnonzero(counts < min_tags), min(min_tags, n_tags), add=True)
     if top_k is not None:
-        _keep_best(decided, margin, np.flatnonzero(decided.sum(axis=1) > top_k), top_k, add=False)
+        _keep_best(decided, margin, tiebreak, np.flatnonzero(decided.sum(axis=1) > top_k), top_k, add=False)
     return decided
 
 
-def share_of_best(proba: np.ndarray, share: float) -> np.ndarray:
-    """True where a row's score is at least `share` times that row's highest score."""
-    proba = np.asarray(proba)
-    if proba.shape[1] == 0:
-        return np.ones(proba.shape, dtype=bool)
-    return proba >= share * proba.max(axis=1, keepdims=True)
-
-
-def _keep_best(decided: np.ndarray, margin: np.ndarray, rows: np.ndarray, k: int, *, add: bool) -> None:
+def _keep_best(decided: np.ndarray, margin: np.ndarray, tiebreak: np.ndarray | None, rows: np.ndarray, k: int,
+               *, add: bool) -> None:
     """On `rows`, add the k best tags by margin (add=True) or keep only them (add=False)."""
     if len(rows) == 0:
         return
@@ -129,6 +170,12 @@ def _keep_best(decided: np.ndarray, margin: np.ndarray, rows: np.ndarray, k: int
         return
     sub = margin[rows]
     best = np.argpartition(-sub, k - 1, axis=1)[:, :k] if k < sub.shape[1] else np.argsort(-sub, axis=1)
+    if tiebreak is not None and k < sub.shape[1]:
+        # Rows whose k-th margin ties with a left-out one: rank those rows fully, ties by tiebreak.
+        kth = np.take_along_axis(sub, best, axis=1).min(axis=1, keepdims=True)
+        tied = np.flatnonzero((sub >= kth).sum(axis=1) > k)
+        if len(tied):
+            best[tied] = np.lexsort((-tiebreak[rows[tied]], -sub[tied]), axis=-1)[:, :k]
     mask = np.zeros(sub.shape, dtype=bool)
     np.put_along_axis(mask, best, True, axis=1)
     decided[rows] = (decided[rows] | mask) if add else (decided[rows] & mask)
