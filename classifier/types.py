@@ -18,7 +18,8 @@ class Skipped:
 
 @dataclass
 class Corpus:
-    """Articles read from one file: parallel lists plus what was skipped or merged on the way."""
+    """Articles read from one file: parallel lists plus what was skipped or merged on the way.
+    Training's corpus keeps no texts (they are read chunk by chunk): its ids count the articles."""
 
     path: str
     ids: list[str]
@@ -29,7 +30,7 @@ class Corpus:
     has_tags: bool = True
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.ids)
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,20 @@ def test_a_misspelt_text_column_is_an_error_not_titles_alone(tmp_path):
     with pytest.raises(DataError, match=r"c\.csv:2: no field 'body'; fields are 'id', 'title', 'text', 'tags'"):
         load_articles(path, text_col="body")
     assert load_articles(path).texts == ["Un titre\nLe corps"]
+
+
+def test_corpus_stream_reads_again_and_keeps_what_the_first_read_found(tmp_path):
+    from classifier.corpus.articles import CorpusStream
+
+    p = write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "un", "tags": ["Santé"]}, {"text": "", "tags": []},
+                                           {"id": "c", "text": "trois", "tags": ["santé", "x"]},
+                                           {"id": "d", "text": "quatre", "tags": ["santé"]}])
+    stream = CorpusStream(p, chunk_size=2, tag_map={"x": ""})
+    with pytest.raises(RuntimeError, match="read texts"):
+        stream.tags()
+    first = list(stream.texts())
+    assert first == [["un", "trois"], ["quatre"]] and list(stream.texts()) == first and stream.reads == 2
+    assert stream.ids == ["a", "c", "d"] and [s.where[-2:] for s in stream.skipped] == [":2"]
+    assert stream.tags() == [["santé"], ["santé"], ["santé"]] and stream.tag_merges == {"Santé": "santé"}
+    corpus = stream.corpus()
+    assert len(corpus) == 3 and corpus.texts == [] and corpus.tags == stream.tags()

@@ -75,3 +75,69 @@ def test_a_line_past_the_limit_is_refused(tmp_path, monkeypatch):
     path.write_text(json.dumps({"id": 1, "text": "x" * 5000, "tags": ["a"]}) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"long\.jsonl:1: a line longer than"):
         list(iter_records(path))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "parquet", "csv.gz", "parquet.gz"])
+def test_tables_are_read_a_few_rows_at_a_time(tmp_path, monkeypatch, suffix):
+    import gzip
+
+    import pandas as pd
+
+    from classifier.corpus import reader
+
+    frame = pd.DataFrame({"id": [str(i) for i in range(10)], "text": [f"texte {i}" for i in range(10)],
+                          "tags": ["a|b"] * 10})
+    path = tmp_path / f"t.{suffix}"
+    plain = tmp_path / f"plain.{suffix.removesuffix('.gz')}"
+    if plain.suffix == ".parquet":
+        frame.to_parquet(plain)
+    else:
+        frame.to_csv(plain, index=False, sep="\t" if plain.suffix == ".tsv" else ",")
+    path.write_bytes(gzip.compress(plain.read_bytes()) if suffix.endswith(".gz") else plain.read_bytes())
+    if not suffix.endswith(".gz"):  # a plain file is never read whole
+        monkeypatch.setattr(reader, "read_bytes", lambda p: pytest.fail("read whole"))
+    monkeypatch.setattr(reader, "_TABLE_ROWS", 3)
+    frames = []
+    real = reader._frames
+    monkeypatch.setattr(reader, "_frames", lambda *a: (frames.append(f) or f for f in real(*a)))
+    records = iter_records(path)
+    first = next(records)
+    assert len(frames) == 1 and len(frames[0]) == 3  # the first rows come before the rest is read
+    rows = [first, *records]
+    assert len(frames) == 4 and [r["text"] for _, r in rows] == list(frame["text"])
+    assert rows[9][0] == (f"{path}:row 10" if "parquet" in suffix else f"{path}:11")
+
+
+def test_a_csv_that_breaks_off_keeps_the_rows_before_and_names_where(tmp_path, monkeypatch):
+    from classifier.corpus import reader
+    from classifier.types import Skipped
+
+    monkeypatch.setattr(reader, "_TABLE_ROWS", 2)
+    path = tmp_path / "t.csv"
+    path.write_text("text,tags\nun,a\ndeux,b\ntrois,c,extra\nquatre,d\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"t\.csv: cannot read as CSV \(.*line 4, saw 3\) after its first 2 rows"):
+        list(iter_records(path))
+    skipped: list[Skipped] = []
+    assert [r["text"] for _, r in iter_records(path, on_error="skip", skipped=skipped)] == ["un", "deux"]
+    assert len(skipped) == 1 and "after its first 2 rows" in skipped[0].reason
+
+
+def test_a_table_encoding_is_found_in_one_streaming_pass(tmp_path, monkeypatch):
+    from collections import Counter
+
+    from classifier.corpus import reader
+
+    monkeypatch.setattr(reader, "_TABLE_ROWS", 1)
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"text,tags\ncaf\xe9,a\n\x81x,b\n")  # Windows-1252 has no \x81: read as Latin-1
+    with pytest.raises(DataError, match=r"t\.csv: not valid UTF-8 \(invalid continuation byte at byte 14\)"):
+        list(iter_records(path))
+    seen = Counter()
+    assert [r["text"] for _, r in iter_records(path, fallback=True, encodings=seen)] == ["café", "\x81x"]
+    assert seen == {"latin-1": 1}
+    path.write_bytes("\ufefftext,tags\ncafé,a\n".encode())
+    assert [r["text"] for _, r in iter_records(path)] == ["café"]
+    path.write_bytes(b"text,tags\ncaf\xe9,a\n")
+    seen.clear()
+    assert [r["text"] for _, r in iter_records(path, fallback=True, encodings=seen)] == ["café"]
+    assert seen == {"windows-1252": 1}

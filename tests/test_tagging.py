@@ -1,6 +1,6 @@
 import pytest
 
-from classifier import DataError, load_model, predict
+from classifier import DataError, load_articles, load_model, predict
 
 
 def test_train_result(trained):
@@ -49,7 +49,8 @@ def test_a_corpus_streams_in_batches_with_the_same_predictions(trained, mini_pat
 
     batches = list(read_batches(file=mini_path, batch_size=40))
     assert [len(b) for b in batches] == [40, 40, 40, 30]
-    whole = predict(trained.model, trained.corpus.texts, ids=trained.corpus.ids)
+    corpus = load_articles(mini_path)  # training keeps no texts
+    whole = predict(trained.model, corpus.texts, ids=corpus.ids)
     streamed = [p for b in batches for p in predict(trained.model, b.texts, ids=b.ids)]
     assert [p.to_dict() for p in streamed] == [p.to_dict() for p in whole]
 
@@ -66,8 +67,8 @@ def test_skipped_records_come_with_their_batch(tmp_path, mini_path):
     assert batches[1].skipped and not batches[0].skipped
 
 
-def test_a_text_with_no_known_word_gets_no_tag_and_says_why(trained):
-    texts = ["中文新闻报道没有法语单词", "\x00\x00\x00", trained.corpus.texts[0]]
+def test_a_text_with_no_known_word_gets_no_tag_and_says_why(trained, mini_path):
+    texts = ["中文新闻报道没有法语单词", "\x00\x00\x00", load_articles(mini_path).texts[0]]
     out = predict(trained.model, texts)
     assert [p.tags for p in out[:2]] == [[], []] and all("no known words" in p.note for p in out[:2])
     assert out[2].tags and out[2].note is None and "note" not in out[2].to_dict()

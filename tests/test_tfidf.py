@@ -70,3 +70,45 @@ def test_chunks_hold_about_the_same_number_of_characters(monkeypatch):
     assert map_texts(len, texts, n_jobs=2) == [250, 750]
     pairs = [(str(i), t) for i, t in enumerate(texts)]  # (id, text) items count by their text
     assert map_texts(len, pairs, n_jobs=2) == [250, 750]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+def test_counting_and_stacking_by_chunks_equals_fit_space(ngram_range):
+    from classifier.text.tfidf import count_documents, fit_space, space_from_counts, stack_rows
+
+    texts = TEXTS + ["Le Maroc et la France", "la défense du Maroc", "Paris et Rabat, l’armée"] * 2
+    settings = dict(language="fr", token_pattern=TOKEN_PATTERN, stop_words=stop_words_for("fr"),
+                    ngram_range=ngram_range)
+    whole_space, whole = fit_space(texts, min_df=2, max_df=0.5, **settings)
+    chunks = [texts[i:i + 5] for i in range(0, len(texts), 5)]
+    df = count_documents(chunks[0], **settings)
+    for chunk in chunks[1:]:
+        df.update(count_documents(chunk, **settings))
+    space = space_from_counts(df, len(texts), min_df=2, max_df=0.5, **settings)
+    assert space.vocabulary == whole_space.vocabulary and np.array_equal(space.idf, whole_space.idf)
+    nnz = sum(df[t] for t in space.vocabulary)
+    X = stack_rows(space, iter(chunks), rows=len(texts), nnz=nnz)
+    assert X.nnz == nnz == whole.nnz
+    for a, b in ((X.indptr, whole.indptr), (X.indices, whole.indices), (X.data, whole.data)):
+        assert np.array_equal(a, b)
+    short = stack_rows(space, iter(chunks), rows=len(texts), nnz=3)  # too few entries expected: grown
+    assert abs(short - whole).max() == 0
+    with pytest.raises(ValueError, match="number 20, not the 24"):
+        stack_rows(space, iter(chunks[:-1]), rows=len(texts), nnz=nnz)
+    with pytest.raises(ValueError, match="more than the 20"):
+        stack_rows(space, iter(chunks), rows=20, nnz=nnz)
+
+
+def test_ngram_fit_space_equals_sklearn_fit():
+    from classifier.text.tfidf import fit_space
+
+    texts = TEXTS + ["Le Maroc et la France", "la défense du Maroc", "Paris et Rabat, l’armée"] * 2
+    stop = stop_words_for("fr")
+    v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop, min_df=2,
+                        max_df=0.5, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+    theirs = v.fit_transform(texts)
+    space, ours = fit_space(texts, language="fr", token_pattern=TOKEN_PATTERN, stop_words=stop, min_df=2,
+                            max_df=0.5, ngram_range=(1, 2))
+    assert space.vocabulary == v.vocabulary_ and any(" " in t for t in space.vocabulary)
+    assert np.allclose(space.idf, v.idf_)
+    assert abs(ours - theirs).max() < 1e-6

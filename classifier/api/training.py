@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.api import runs
-from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
+from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, CorpusStream, load_articles
 from classifier.corpus.reader import OnError
 from classifier.errors import DataError
 from classifier.fileio import sha256_of
@@ -52,29 +52,27 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     space_note = runs.check_writable(Path(out).parent if out is not None else runs.artifacts_root())
     path = Path(data) if data is not None else DEFAULT_TRAIN
     progress("reading", 0, 0)
-    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                           tag_sep=tag_sep, on_error=on_error)
-    progress("reading", len(corpus), len(corpus))
+    mapping = None
     if tag_map:
-        from classifier.corpus.tagmap import apply_tag_map, load_tag_map
+        from classifier.corpus.tagmap import load_tag_map
 
         mapping = tag_map if isinstance(tag_map, dict) else load_tag_map(tag_map)
-        corpus.tags = apply_tag_map(corpus.tags, mapping)
-    if not any(corpus.tags):
-        raise DataError(f"{path}: no article has tags; training needs labeled articles (see --tags-col)")
+    source = CorpusStream(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                          tag_sep=tag_sep, on_error=on_error, tag_map=mapping)
     leakage = []
     test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
     if test_path is not None:
-        leakage = _leakage_notes(corpus, test_path, text_col, title_col, id_col, progress)
+        leakage = _leakage_notes(source, test_path, text_col, title_col, id_col, progress)
     model = TagModel(**model_params)
     on_cluster, notes = None, list(leakage) + space_note
     if dask is None:
-        model.fit(corpus.texts, corpus.tags, progress=progress)
+        model.fit_stream(source, progress=progress)
     else:
-        on_cluster = _fit_on_cluster(model, corpus, dask, progress)
+        on_cluster = _fit_on_cluster(model, source, dask, progress)
         if on_cluster is None:
-            notes.append(f"--dask: the {model.solver_} path was chosen ({len(corpus)} articles), which runs on "
-                         "this machine; nothing was sent to the cluster (--solver primal sends the per-tag fits)")
+            notes.append(f"--dask: the {model.solver_} path was chosen ({len(source.ids)} articles), which runs "
+                         "on this machine; nothing was sent to the cluster (--solver primal sends the per-tag fits)")
+    corpus = source.corpus()
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
@@ -91,28 +89,32 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     return TrainResult(run_dir, model, manifest, corpus, notes)
 
 
-def _fit_on_cluster(model: TagModel, corpus: Corpus, address: str, progress: Progress) -> dict | None:
+def _fit_on_cluster(model: TagModel, source: CorpusStream, address: str, progress: Progress) -> dict | None:
     """Fit with the primal path's tags on the Dask cluster at `address`: the cluster used, or None
     when the dual path was chosen (it runs here)."""
     from classifier.api.distributed import DaskRunner, cluster
     from classifier.parallel import use_runner
 
     with cluster(address) as client, use_runner(DaskRunner(client)) as runner:
-        model.fit(corpus.texts, corpus.tags, progress=progress)
+        model.fit_stream(source, progress=progress)
     return {"address": address, "workers": runner.workers} if model.solver_ == "primal" else None
 
 
-def _leakage_notes(corpus: Corpus, test_path: Path, text_col: str, title_col: str | None, id_col: str,
+def _leakage_notes(source: CorpusStream, test_path: Path, text_col: str, title_col: str | None, id_col: str,
                    progress: Progress) -> list[str]:
+    """Near-duplicates shared with the test split. This check holds both splits' texts while it runs
+    (it reads the training file once more), before training starts."""
     from classifier.corpus.duplicates import find_shared
 
     progress("leakage check", 0, 1)
+    texts = [text for chunk in source.texts() for text in chunk]
     test = load_articles(test_path, text_col=text_col, title_col=title_col, id_col=id_col, require_tags=False)
-    shared = find_shared(corpus.texts, test.texts, threshold=0.9)
+    shared = find_shared(texts, test.texts, threshold=0.9)
+    del texts
     progress("leakage check", 1, 1)
     if not shared:
         return []
-    examples = ", ".join(f"{corpus.ids[p.a]}~{test.ids[p.b]}" for p in shared[:5])
+    examples = ", ".join(f"{source.ids[p.a]}~{test.ids[p.b]}" for p in shared[:5])
     return [f"{len({p.b for p in shared})} of {len(test)} articles in {test_path} are near-duplicates "
             f"(cosine >= 0.9) of training articles ({examples}{' ...' if len(shared) > 5 else ''}); "
             "they inflate every metric measured on that split"]

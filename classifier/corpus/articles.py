@@ -223,3 +223,70 @@ def load_articles(
     if merge_variants and corpus.has_tags:
         corpus.tags, corpus.tag_merges = merge_tag_variants(corpus.tags)
     return corpus
+
+
+class CorpusStream:
+    """A corpus file as training reads it: the texts chunk by chunk, the file read again on each call
+    to `texts()`, so that the texts are never all in memory (an `ArticleSource` for `TagModel`).
+
+    The first read checks every record as `load_articles` does (a malformed one raises naming its
+    line, or with `on_error="skip"` is skipped and listed in `skipped`) and keeps the ids and tags;
+    at its end tag spellings are merged and `tag_map` (variant -> tag, "" drops it) is applied, as
+    `load_articles` then `apply_tag_map` do. Later reads skip the same records and list none.
+    """
+
+    def __init__(self, path: str | Path, *, chunk_size: int = 10000, text_col: str = "text",
+                 tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id",
+                 tag_sep: str | None = None, on_error: OnError = "raise", tag_map: dict[str, str] | None = None):
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.options = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                            tag_sep=tag_sep, on_error=on_error)
+        self.tag_map = tag_map
+        self.ids: list[str] = []
+        self.skipped: list[Skipped] = []
+        self.tag_merges: dict[str, str] = {}
+        self.has_tags = False
+        self.reads = 0
+        self._tags: list[list[str]] | None = None
+
+    def texts(self) -> Iterator[list[str]]:
+        """One read of the file: each chunk's texts (at most `chunk_size` articles)."""
+        first = self._tags is None
+        self.reads += 1
+        tag_lists: list[list[str]] = []
+        if first:  # (again, after a read cut short)
+            self.ids, self.skipped, self.has_tags = [], [], False
+        for batch in iter_articles(self.path, batch_size=self.chunk_size, **self.options):
+            if first:
+                self.ids += batch.ids
+                self.skipped += batch.skipped
+                self.has_tags |= batch.has_tags
+                tag_lists += batch.tags
+            texts = batch.texts
+            del batch
+            if texts:
+                yield texts
+        if first:
+            self._tags = self._final_tags(tag_lists)
+
+    def _final_tags(self, tag_lists: list[list[str]]) -> list[list[str]]:
+        if self.has_tags:
+            tag_lists, self.tag_merges = merge_tag_variants(tag_lists)
+        if self.tag_map:
+            from classifier.corpus.tagmap import apply_tag_map
+
+            tag_lists = apply_tag_map(tag_lists, self.tag_map)
+        if not any(tag_lists):
+            raise DataError(f"{self.path}: no article has tags; training needs labeled articles (see --tags-col)")
+        return tag_lists
+
+    def tags(self) -> list[list[str]]:
+        """Every article's tags, merged and mapped; known once `texts()` has been read through."""
+        if self._tags is None:
+            raise RuntimeError("read texts() through once before asking for the tags")
+        return self._tags
+
+    def corpus(self) -> Corpus:
+        """What was read, as a `Corpus` without the texts (ids, tags, skipped records, merges)."""
+        return Corpus(str(self.path), self.ids, [], self.tags(), self.skipped, self.tag_merges, self.has_tags)

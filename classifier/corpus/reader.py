@@ -149,10 +149,12 @@ def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list
     """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), where
     is "file:line" (CSV lines count the header) or "file:row N" (Parquet).
 
-    JSONL streams line by line and is decoded line by line, so one bad line costs only itself. With
-    `fallback`, text that is not UTF-8 is read as Windows-1252 (counted in `encodings`), else it is a
-    bad record. Bad records raise or go to `skipped` as `on_error` says. `part` (from `split`) reads
-    only the lines of one part of an uncompressed JSONL file, still named by their line numbers.
+    JSONL streams line by line and is decoded line by line, so one bad line costs only itself; CSV,
+    TSV and Parquet stream `_TABLE_ROWS` rows at a time (a CSV's encoding is found in one pass over
+    its bytes first, a .parquet.gz is decompressed whole). With `fallback`, text that is not UTF-8
+    is read as Windows-1252 (counted in `encodings`), else it is a bad record. Bad records raise or
+    go to `skipped` as `on_error` says. `part` (from `split`) reads only the lines of one part of an
+    uncompressed JSONL file, still named by their line numbers.
     """
     path = Path(path)
     kind = table_kind(path)
@@ -250,26 +252,74 @@ def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Pa
             yield where, record
 
 
-def _table(path: Path, kind: str, sink: _Sink, fallback: bool, encodings: Counter) -> Iterator[tuple[str, dict]]:
+_TABLE_ROWS = 10_000  # rows of a CSV or Parquet file converted at a time
+
+
+def _text_encoding(path: Path, fallback: bool) -> str:
+    """The encoding of a text file, found in one streaming pass over its bytes as `decode` would
+    find it for the whole: utf-8-sig, else (with `fallback`) cp1252, else latin-1. `DataError` for
+    binary data, or for text that is not UTF-8 without `fallback`."""
+    import codecs
+
+    with _open(path) as handle:
+        names = ("utf-8-sig", FALLBACK_ENCODING) if fallback else ("utf-8-sig",)
+        decoders = {name: codecs.getincrementaldecoder(name)() for name in names}
+        offset, first = 0, True
+        while decoders:
+            block = handle.read(1 << 20)
+            if first and b"\x00" in block[:4096]:
+                raise DataError(f"{path}: unreadable encoding (binary data, NUL bytes)")
+            first = False
+            for name, decoder in list(decoders.items()):
+                try:
+                    decoder.decode(block, final=not block)
+                except UnicodeDecodeError as exc:
+                    if name == "utf-8-sig" and not fallback:
+                        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {offset + exc.start + 1}); "
+                                        "re-save it as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)") from None
+                    del decoders[name]
+            if "utf-8-sig" in decoders and not block:
+                return "utf-8-sig"
+            if not block:
+                break
+            offset += len(block)
+    return next(iter(decoders), "latin-1")
+
+
+def _frames(path: Path, kind: str, fallback: bool, encodings: Counter) -> Iterator:
+    """The file as pandas frames of at most `_TABLE_ROWS` rows, read as they are needed."""
     import pandas as pd
 
-    raw = read_bytes(path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        source = io.BytesIO(read_bytes(path)) if path.name.lower().endswith(".gz") else path
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=_TABLE_ROWS):
+            yield batch.to_pandas()
+        return
+    encoding = _text_encoding(path, fallback)
+    encodings[{"utf-8-sig": "utf-8", FALLBACK_ENCODING: "windows-1252"}.get(encoding, encoding)] += 1
+    with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as text:
+        yield from pd.read_csv(text, sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
+                               chunksize=_TABLE_ROWS)
+
+
+def _table(path: Path, kind: str, sink: _Sink, fallback: bool, encodings: Counter) -> Iterator[tuple[str, dict]]:
+    """A CSV, TSV or Parquet file's records, `_TABLE_ROWS` rows at a time (memory does not grow with
+    the file). A file that cannot be read goes to `sink` whole; one that breaks off part way, from
+    the row where it breaks (the rows before it were read)."""
+    import pandas as pd
+
+    rows = 0
     try:
-        if kind == "parquet":
-            frame = pd.read_parquet(io.BytesIO(raw))
-        else:
-            text, encoding = decode(raw, str(path), fallback=fallback)
-            encodings[encoding] += 1
-            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str,
-                                keep_default_na=False)
+        for frame in _frames(path, kind, fallback, encodings):
+            for record in frame.to_dict(orient="records"):
+                rows += 1
+                yield (f"{path}:row {rows}" if kind == "parquet" else f"{path}:{rows + 1}"), record
     except DataError as exc:
         sink(str(path), str(exc).removeprefix(f"{path}: "))
-        return
     except pd.errors.EmptyDataError:
         sink(str(path), "the file is empty", "it needs a header row and one row per article")
-        return
     except Exception as exc:  # pandas and pyarrow raise many types for malformed files
-        sink(str(path), f"cannot read as {kind.upper()} ({exc})")
-        return
-    for i, record in enumerate(frame.to_dict(orient="records")):
-        yield (f"{path}:row {i + 1}" if kind == "parquet" else f"{path}:{i + 2}"), record
+        sink(str(path), f"cannot read as {kind.upper()} ({str(exc).strip()})"
+             + (f" after its first {rows} rows" if rows else ""))

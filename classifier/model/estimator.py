@@ -23,7 +23,7 @@ import numpy as np
 from classifier.errors import DataError, NotFittedError
 from classifier.evaluation.metrics import compute_metrics
 from classifier.evaluation.splits import hash_folds, near_duplicate_groups
-from classifier.model import tags
+from classifier.model import features, tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
 from classifier.model.thresholds import RULES, apply_thresholds, decision_scores, score_slope, tune_thresholds
@@ -31,7 +31,7 @@ from classifier.model.weights import CompactWeights
 from classifier.parallel import available_memory, map_texts
 from classifier.progress import Progress, no_progress
 from classifier.text import tfidf
-from classifier.text.normalize import LANGUAGES, TOKEN_PATTERN, normalizer_for, stop_words_for, weight_title
+from classifier.text.normalize import LANGUAGES, weight_title
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -174,45 +174,32 @@ class TagModel(Params):
             return texts
         return [weight_title(t, int(self.title_weight)) for t in texts]
 
-    def _fit_features(self, texts: Sequence[str]) -> tuple[tfidf.FeatureSpace, sparse.csr_matrix]:
-        """TF-IDF space and training rows: our own fit for word unigrams, scikit-learn's otherwise."""
-        n = len(texts)
-        settings = dict(min_df=self.min_df if n >= 10 * self.min_df else 1,
-                        max_df=self.max_df if n >= 20 else 1.0, sublinear_tf=self.sublinear_tf)
-        stop_words = stop_words_for(self.language)
-        if tuple(self.ngram_range) == (1, 1):
-            return tfidf.fit_space(texts, language=self.language, token_pattern=TOKEN_PATTERN,
-                                       stop_words=stop_words, n_jobs=self.worker_count(), **settings)
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vectorizer = TfidfVectorizer(preprocessor=normalizer_for(self.language), token_pattern=TOKEN_PATTERN,
-                                     stop_words=stop_words, ngram_range=tuple(self.ngram_range),
-                                     dtype=np.float32, **settings)
-        X = vectorizer.fit_transform(texts).tocsr()
-        return tfidf.FeatureSpace.from_vectorizer(vectorizer, self.language), X
-
     def fit(self, X: Sequence[str], y: Sequence[Sequence[str]], *, progress: Progress | None = None) -> TagModel:
         """Learn from texts `X` and their tag lists `y`. Returns self."""
-        self._validate_params()
-        progress = progress or no_progress
         texts = _check_texts(X)
         if isinstance(y, (str, bytes)):
             raise DataError("y must be a list of tag lists, one per text")
         tag_lists = [list(tags) for tags in y]
         if len(tag_lists) != len(texts):
             raise DataError(f"X has {len(texts)} texts but y has {len(tag_lists)} tag lists")
-        if len(texts) < 2:
-            raise DataError(f"need at least 2 training articles; got {len(texts)}")
+        return self.fit_stream(features.InMemory(texts, tag_lists), progress=progress)
+
+    def fit_stream(self, source: features.ArticleSource, *, progress: Progress | None = None) -> TagModel:
+        """Learn from a `source` that gives the texts chunk by chunk (read twice: term counts, then
+        rows) and then the tags, so that the texts are never all in memory. Returns self."""
+        self._validate_params()
+        progress = progress or no_progress
+        counts = features.count_terms(source, self, progress)
+        tag_lists = [list(tags) for tags in source.tags()]
+        if len(tag_lists) != counts.n:
+            raise DataError(f"the source gave {counts.n} texts but {len(tag_lists)} tag lists")
+        if counts.n < 2:
+            raise DataError(f"need at least 2 training articles; got {counts.n}")
         self.classes_, self.dropped_tags_, Y = tags.indicator(tag_lists, self.min_tag_count)
+        del tag_lists
         self.tag_support_ = np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
         self.cooccurrence_ = tags.cooccurrence(Y, self.classes_)
-
-        progress("vectorising", 0, len(texts))
-        try:
-            self.features_, Xs = self._fit_features(self._weighted(texts))
-        except ValueError as exc:  # e.g. every text is only stop words
-            raise DataError(f"cannot build features from the training texts: {exc}") from None
-        progress("vectorising", len(texts), len(texts))
+        self.features_, Xs = features.vectorise(source, counts, self, progress)
 
         self.solver_ = self._pick_solver(Xs)
         self.loss_ = self.loss if self.loss != "auto" else ("ridge" if self.solver_ == "dual" else "squared_hinge")

@@ -1,12 +1,13 @@
 """Word TF-IDF features without scikit-learn, on several cores.
 
-`fit_space` fits a word-unigram space in two passes over the texts (document frequencies, then
-rows) with the same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer` (a test checks
-it); other n-gram ranges are fitted by the vectorizer itself and kept as plain data
-(`FeatureSpace.from_vectorizer`). `transform` counts tokens with `collections.Counter` and looks
-the vocabulary up in bulk instead of one Python step per token, and splits large batches across
-processes; `transform_arrays` gives the same rows as NumPy arrays, so that a cold `classifier
-predict` imports neither scikit-learn nor SciPy.
+`fit_space` fits a space in two passes over the texts (document frequencies, then rows) with the
+same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer` (tests check it, for word
+unigrams and n-grams); a corpus too large to hold can make the same passes chunk by chunk
+(`count_documents` per chunk, `space_from_counts`, then `stack_rows`), with the same result.
+`FeatureSpace.from_vectorizer` keeps a fitted vectorizer as plain data. `transform` counts tokens
+with `collections.Counter` and looks the vocabulary up in bulk instead of one Python step per
+token, and splits large batches across processes; `transform_arrays` gives the same rows as NumPy
+arrays, so that a cold `classifier predict` imports neither scikit-learn nor SciPy.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import weakref
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -83,40 +84,66 @@ class FeatureSpace:
         return grams
 
 
-def _document_frequencies(language: str, token_pattern: str, texts: Sequence[str]) -> Counter:
-    findall = re.compile(token_pattern).findall
-    preprocess = normalizer_for(language)
+def _document_frequencies(template: FeatureSpace, texts: Sequence[str]) -> Counter:
     df: Counter = Counter()
-    for text in texts:
-        df.update(set(findall(preprocess(text))))
+    if template.ngram_range == (1, 1):  # stop words are counted here and left out of the space
+        findall = re.compile(template.token_pattern).findall
+        preprocess = normalizer_for(template.language)
+        for text in texts:
+            df.update(set(findall(preprocess(text))))
+    else:
+        for text in texts:
+            df.update(set(template.terms(text)))
     return df
 
 
-def fit_space(texts: Sequence[str], *, language: str, token_pattern: str, stop_words: Sequence[str],
-              min_df: int = 1, max_df: float = 1.0, sublinear_tf: bool = True,
-              n_jobs: int = 1) -> tuple[FeatureSpace, sparse.csr_matrix]:
-    """Fit a word-unigram TF-IDF space on `texts` and return it with their rows.
-
-    Same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer(min_df, max_df, stop_words,
-    smooth_idf=True, sublinear_tf)` (a test checks it), with less memory left behind and both cores.
-    """
-    n = len(texts)
-    parts = map_texts(partial(_document_frequencies, language, token_pattern), texts, n_jobs=n_jobs)
+def count_documents(texts: Sequence[str], *, language: str, token_pattern: str, stop_words: Sequence[str] = (),
+                    ngram_range: tuple[int, int] = (1, 1), n_jobs: int = 1) -> Counter:
+    """How many of `texts` hold each term (stop words included for word unigrams), on `n_jobs`
+    processes: the first pass of a fit. Counts of consecutive chunks of a corpus add up to the
+    corpus's, so a corpus can be counted chunk by chunk (`space_from_counts` then builds the space)."""
+    template = FeatureSpace({}, np.zeros(0, dtype=np.float32), language, token_pattern, frozenset(stop_words),
+                            tuple(ngram_range))
+    parts = map_texts(partial(_document_frequencies, template), texts, n_jobs=n_jobs)
     df = parts[0]
     for part in parts[1:]:
         df.update(part)
-    for word in stop_words:
-        df.pop(word, None)
-    if not df:
+    return df
+
+
+def space_from_counts(df: Counter, n: int, *, language: str, token_pattern: str, stop_words: Sequence[str],
+                      ngram_range: tuple[int, int] = (1, 1), min_df: int = 1, max_df: float = 1.0,
+                      sublinear_tf: bool = True) -> FeatureSpace:
+    """The TF-IDF space of `n` texts whose document frequencies are `df` (from `count_documents`):
+    terms (stop words left out) on at least `min_df` texts and at most `max_df` of them (a share, or
+    an int count), sorted; smooth idf. `ValueError` when no term is left."""
+    stop = frozenset(stop_words)
+    if all(t in stop for t in df):
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     max_count = max_df if isinstance(max_df, int) and not isinstance(max_df, bool) else max_df * n
-    kept = sorted(t for t, c in df.items() if min_df <= c <= max_count)
+    kept = sorted(t for t, c in df.items() if min_df <= c <= max_count and t not in stop)
     if not kept:
         raise ValueError("after pruning, no terms remain; try a lower min_df or a higher max_df")
     counts = np.array([df[t] for t in kept], dtype=np.float64)
     idf = (np.log((1 + n) / (1 + counts)) + 1).astype(np.float32)
-    space = FeatureSpace({t: j for j, t in enumerate(kept)}, idf, language, token_pattern,
-                         frozenset(stop_words), (1, 1), sublinear_tf)
+    return FeatureSpace({t: j for j, t in enumerate(kept)}, idf, language, token_pattern, stop,
+                        tuple(ngram_range), sublinear_tf)
+
+
+def fit_space(texts: Sequence[str], *, language: str, token_pattern: str, stop_words: Sequence[str],
+              min_df: int = 1, max_df: float = 1.0, sublinear_tf: bool = True, ngram_range: tuple[int, int] = (1, 1),
+              n_jobs: int = 1) -> tuple[FeatureSpace, sparse.csr_matrix]:
+    """Fit a TF-IDF space on `texts` and return it with their rows.
+
+    Same vocabulary, idf and rows as scikit-learn's `TfidfVectorizer(min_df, max_df, stop_words,
+    ngram_range, smooth_idf=True, sublinear_tf)` (tests check it), with less memory left behind and
+    both cores. `count_documents`, `space_from_counts` and `stack_rows` do the same chunk by chunk.
+    """
+    df = count_documents(texts, language=language, token_pattern=token_pattern, stop_words=stop_words,
+                         ngram_range=ngram_range, n_jobs=n_jobs)
+    space = space_from_counts(df, len(texts), language=language, token_pattern=token_pattern,
+                              stop_words=stop_words, ngram_range=ngram_range, min_df=min_df, max_df=max_df,
+                              sublinear_tf=sublinear_tf)
     return space, transform(space, texts, n_jobs=n_jobs)
 
 
@@ -257,3 +284,40 @@ def transform(space: FeatureSpace, texts: Sequence[str], *, n_jobs: int = 1) -> 
     from scipy import sparse
 
     return sparse.vstack(parts, format="csr")
+
+
+def stack_rows(space: FeatureSpace, chunks: Iterable[Sequence[str]], *, rows: int, nnz: int,
+               n_jobs: int = 1) -> sparse.csr_matrix:
+    """The TF-IDF rows of texts that come chunk by chunk, stacked into one float32 matrix written in
+    place: no chunk is kept once transformed, and no second copy of the matrix is made. `rows` is
+    the number of texts; `nnz` the expected number of entries (the sum of the document frequencies
+    of the space's terms), grown if short. `ValueError` when the chunks hold other than `rows` texts.
+    """
+    from scipy import sparse
+
+    index = np.int64 if max(nnz, len(space)) >= 2**31 - 1 else np.int32
+    indptr = np.zeros(rows + 1, dtype=index)
+    indices = np.empty(nnz, dtype=index)
+    data = np.empty(nnz, dtype=np.float32)
+    r = p = 0
+    for chunk in chunks:
+        block = transform(space, chunk, n_jobs=n_jobs)
+        m, k = block.shape[0], block.nnz
+        if r + m > rows:
+            raise ValueError(f"the texts number more than the {rows} of the first pass")
+        if p + k > len(data):  # more entries than counted (not seen so far): grow by an eighth
+            grow = max(p + k, len(data) + len(data) // 8)
+            if grow >= 2**31 - 1:
+                indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
+            indices, data = np.resize(indices, grow), np.resize(data, grow)
+        indptr[r + 1:r + m + 1] = block.indptr[1:] + p
+        indices[p:p + k] = block.indices
+        data[p:p + k] = block.data
+        r, p = r + m, p + k
+    if r != rows:
+        raise ValueError(f"the texts number {r}, not the {rows} of the first pass")
+    if p < len(data):
+        indices, data = indices[:p].copy(), data[:p].copy()
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(rows, len(space)))
+    matrix.has_sorted_indices = True  # each block's are
+    return matrix

@@ -1,0 +1,93 @@
+"""`train` on a file streams it: read twice, chunk by chunk, every record checked on the first read."""
+
+import gc
+import json
+import weakref
+
+import pytest
+
+from classifier import DataError, train
+from classifier.api import training
+from classifier.corpus import articles
+from classifier.text import tfidf
+
+
+class Chunk(list):
+    """A list that can be watched with a weak reference."""
+
+
+@pytest.fixture
+def watched_reads(monkeypatch):
+    """Every read of a corpus in chunks of 16 articles, counted; fails when a chunk is read while an
+    earlier one but the last is still alive (all the texts held at once)."""
+    log = {"reads": 0, "alive": [], "most_alive": 0}
+    real = articles.iter_articles
+
+    def watched(path, **options):
+        log["reads"] += 1
+        for batch in real(path, **{**options, "batch_size": 16}):
+            gc.collect()
+            log["alive"] = [r for r in log["alive"] if r() is not None]
+            log["most_alive"] = max(log["most_alive"], len(log["alive"]))
+            assert len(log["alive"]) <= 1, f"{len(log['alive'])} chunks of texts alive at once"
+            batch.texts = Chunk(batch.texts)
+            log["alive"].append(weakref.ref(batch.texts))
+            yield batch
+
+    def no_whole_load(*args, **kwargs):
+        raise AssertionError("the training file was loaded whole")
+
+    monkeypatch.setattr(articles, "iter_articles", watched)
+    monkeypatch.setattr(training, "load_articles", no_whole_load)
+    return log
+
+
+def test_a_file_is_read_twice_one_chunk_at_a_time(watched_reads, mini_path, tmp_path):
+    result = train(mini_path, out=tmp_path / "run", min_tag_count=3)
+    assert watched_reads["reads"] == 2 and watched_reads["most_alive"] == 1
+    assert len(result.corpus) == 150 and result.corpus.texts == [] and len(result.corpus.tags) == 150
+    assert result.manifest["training_data"]["articles"] == 150 and len(result.model.classes_) > 5
+
+
+def test_the_watch_catches_a_reader_that_holds_every_chunk(watched_reads, mini_path):
+    """The fixture above can fail: reading the file into one list trips it."""
+    with pytest.raises(AssertionError, match="chunks of texts alive"):
+        list(articles.iter_articles(mini_path))
+
+
+def broken_copy(mini_path, tmp_path):
+    lines = mini_path.read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join(lines[:120] + ['{"id": "x", "text": oops'] + lines[120:]) + "\n", encoding="utf-8")
+    return broken
+
+
+def test_a_broken_line_is_named_before_vectorising(mini_path, tmp_path, monkeypatch):
+    def no_rows(*args, **kwargs):
+        raise AssertionError("vectorised before the broken line was reported")
+
+    monkeypatch.setattr(tfidf, "stack_rows", no_rows)
+    with pytest.raises(DataError, match=r"broken\.jsonl:121: invalid JSON"):
+        train(broken_copy(mini_path, tmp_path), out=tmp_path / "run", min_tag_count=3)
+    assert not (tmp_path / "run").exists()
+
+
+def test_skipped_lines_are_counted_once_though_the_file_is_read_twice(mini_path, tmp_path):
+    result = train(broken_copy(mini_path, tmp_path), out=tmp_path / "run", min_tag_count=3, on_error="skip")
+    assert len(result.corpus) == 150 and [s.where[-3:] for s in result.corpus.skipped] == ["121"]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["training_data"]["skipped"] == 1 and manifest["training_data"]["articles"] == 150
+
+
+def test_tag_spellings_are_merged_then_the_tag_map_applied(mini_path, tmp_path):
+    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
+    for row in rows[:3]:  # a rarer spelling of a frequent tag
+        row["tags"] = ["SANTÉ" if t == "santé" else t for t in row["tags"]]
+    data = tmp_path / "variants.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = train(data, out=tmp_path / "run", min_tag_count=3, tag_map={"santé": "Santé publique", "musique": ""})
+    assert result.corpus.tag_merges.get("SANTÉ") == "santé"
+    assert "Santé publique" in result.model.classes_
+    assert not {"santé", "SANTÉ", "musique"} & set(result.model.classes_)
+    with pytest.raises(DataError, match="no article has tags"):
+        train(data, out=tmp_path / "none", tag_map={t: "" for r in rows for t in r["tags"]})
