@@ -80,7 +80,8 @@ def train_base(corpus: Path, workdir: Path, timeout: float) -> Path:
     run = workdir / "base-run"
     env = {**os.environ, "CLASSIFIER_ARTIFACTS": str(workdir / "base-artifacts")}
     done = subprocess.run([sys.executable, "-m", "classifier", "train", str(corpus), "--min-tag-count", "3",
-                           "--out", str(run), "-q"], cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+                           "--out", str(run), "-q"], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=timeout)
     if done.returncode != 0:
         sys.exit(f"probe_trust: training the base model failed:\n{done.stderr[-2000:]}")
     return run
