@@ -116,10 +116,11 @@ def model_file_outside(ctx: Ctx) -> Verdict:
     return error(ctx.cli("predict", TEXT, "--model", run), "model_file")
 
 
-@probe("security", "manifest model_file as an absolute path")
+@probe("security", "manifest model_file as an absolute path outside the run folder")
 def model_file_absolute(ctx: Ctx) -> Verdict:
     run = ctx.copy_base()
-    _manifest(run, model_file=str((run / "model.joblib").resolve()))
+    shutil_copy(run / "model.joblib", ctx.dir / "elsewhere.joblib")
+    _manifest(run, model_file=str((ctx.dir / "elsewhere.joblib").resolve()))
     r = ctx.cli("predict", TEXT, "--model", run)
     return error(r, "model_file")
 
@@ -360,5 +361,5 @@ def cp1252_line(ctx: Ctx) -> Verdict:
         return v
     out = [json.loads(line) for line in (ctx.dir / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     good = {r["id"]: r["title"] for r in records}
-    garbled = [o["id"] for o in out if o["id"] in good and o["title"] != good[o["id"]]]
+    garbled = [o["id"] for o in out if o["id"] in good and o["title"].split() != good[o["id"]].split()]
     return check(not garbled and len(out) >= 39, "lost", f"{len(garbled)} good titles garbled, {len(out)} written")
