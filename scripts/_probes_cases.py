@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -111,7 +112,7 @@ def payload_stray_file(ctx: Ctx) -> Verdict:
 @probe("security", "manifest model_file pointing outside the run folder")
 def model_file_outside(ctx: Ctx) -> Verdict:
     run = ctx.copy_base()
-    shutil_copy(run / "model.joblib", ctx.dir / "elsewhere.joblib")
+    shutil.copyfile(run / "model.joblib", ctx.dir / "elsewhere.joblib")
     _manifest(run, model_file="../elsewhere.joblib")
     return error(ctx.cli("predict", TEXT, "--model", run), "model_file")
 
@@ -119,7 +120,7 @@ def model_file_outside(ctx: Ctx) -> Verdict:
 @probe("security", "manifest model_file as an absolute path outside the run folder")
 def model_file_absolute(ctx: Ctx) -> Verdict:
     run = ctx.copy_base()
-    shutil_copy(run / "model.joblib", ctx.dir / "elsewhere.joblib")
+    shutil.copyfile(run / "model.joblib", ctx.dir / "elsewhere.joblib")
     _manifest(run, model_file=str((ctx.dir / "elsewhere.joblib").resolve()))
     r = ctx.cli("predict", TEXT, "--model", run)
     return error(r, "model_file")
@@ -215,10 +216,6 @@ def _number(cell: str) -> bool:
 def _most_common_tag(records: list[dict]) -> str:
     from collections import Counter
     return Counter(t for r in records for t in r["tags"]).most_common(1)[0][0]
-
-
-def shutil_copy(src: Path, dst: Path) -> None:
-    dst.write_bytes(src.read_bytes())
 
 
 # -- nothing lost ------------------------------------------------------------------------------
@@ -335,18 +332,13 @@ def deep_json_line(ctx: Ctx) -> Verdict:
 def deep_jsonld_page(ctx: Ctx) -> Verdict:
     pages = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pages"
     folder = ctx.dir / "pages"
-    shutil_tree(pages, folder)
+    shutil.copytree(pages, folder)
     deep = "[" * 100_000 + "]" * 100_000
     ctx.write("pages/deep.html", f'<html><head><script type="application/ld+json">{deep}</script></head>'
               f"<body><h1>Titre</h1><p>{TEXT}</p><p>Sujets associés : Maroc - Politique</p></body></html>")
     r = ctx.cli("import", folder, "--out", ctx.dir / "out.jsonl", "-q")
     written = (ctx.dir / "out.jsonl").read_text().count("\n") if (ctx.dir / "out.jsonl").exists() else 0
     return first(ok(r), check(written >= 2, "lost", f"only {written} pages imported"))
-
-
-def shutil_tree(src: Path, dst: Path) -> None:
-    import shutil
-    shutil.copytree(src, dst)
 
 
 @probe("lost", "one Windows-1252 line in a UTF-8 JSONL file")

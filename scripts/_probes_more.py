@@ -7,8 +7,7 @@ import json
 import random
 
 from _probes import CLEAN, Ctx, Verdict, check, error, first, ok, predictions, probe, settled
-
-TEXT = "Le gouvernement a présenté mercredi sa réforme des retraites devant les syndicats et le Parlement."
+from _probes_cases import TEXT
 
 
 def _train_json(ctx: Ctx, data, *args) -> tuple[Verdict, dict]:
