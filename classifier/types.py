@@ -43,11 +43,18 @@ class Prediction:
     scores: dict[str, float]
     note: str | None = None  # why the tags are what they are, when it needs saying
     probability: dict[str, float] = field(default_factory=dict)
+    # tag -> [(word, weight), ...]: each word's exact share of the tag's raw score, the words that
+    # raised it first (largest first), then those that lowered it (most negative first); filled
+    # when asked for (`predict(..., explain=True)`), for the tags in `scores`.
+    evidence: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "tags": list(self.tags), "scores": dict(self.scores)}
         if self.probability:
             out["probability"] = dict(self.probability)
+        if self.evidence:
+            out["evidence"] = {t: [{"word": w, "weight": round(v, 6)} for w, v in ev]
+                               for t, ev in self.evidence.items()}
         return {**out, "note": self.note} if self.note else out
 
     def to_json(self) -> str:

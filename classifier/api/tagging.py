@@ -84,14 +84,15 @@ def _read_stdin() -> str:
 
 def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None = None, top_k: int | None = None,
             threshold: float | None = None, min_share: float | None = None, n_scores: int = 10,
-            batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
+            explain: int = 0, batch_size: int = 20000, progress: Progress | None = None) -> list[Prediction]:
     """Tag `texts`. Each `Prediction` has the decided tags and the scores of its `n_scores` best
     tags (at least every decided tag), decided ones first, each list ranked by score; a tag is
     decided when its score reaches `threshold` (default 0.5, each tag's tuned threshold), at most
     `top_k` of them; if none does, the model's `min_tags` best are given and a `note` says so. The
     calibrated probabilities of the same tags come beside the scores. `top_k`, `threshold` and
     `min_share` are `TagModel.decide`'s options. A text with no word the model knows gets no tag
-    and a `note`."""
+    and a `note`. `explain=N` adds each listed tag's evidence: the N words of the text that raised
+    its raw score most and the N that lowered it most, each with its exact share (`model.explain`)."""
     progress = progress or no_progress
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings; wrap a single text in a list")
@@ -99,7 +100,10 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     if len(ids) != len(texts):
         raise DataError(f"{len(texts)} texts but {len(ids)} ids")
     out: list[Prediction] = []
-    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, min_share, n_scores)
+    if isinstance(explain, bool) or not isinstance(explain, int) or explain < 0:
+        raise DataError(f"explain must be a whole number of words >= 0; got {explain!r}")
+    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, min_share, n_scores,
+                        explain)
     for start in range(0, len(texts), batch_size):
         progress("tagging", start, len(texts))
         batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))
@@ -113,7 +117,8 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
 
 
 def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top_k: int | None,
-               min_share: float | None, n_scores: int, batch: Sequence[tuple[str, str]]) -> list[Prediction]:
+               min_share: float | None, n_scores: int, explain: int, batch: Sequence[tuple[str, str]]
+               ) -> list[Prediction]:
     texts = [t for _, t in batch]
     known: list[int] = []
     raw = model.scores_in_process(texts, known=known)
@@ -129,6 +134,12 @@ def _tag_chunk(model: TagModel, classes: list[str], threshold: float | None, top
         out[i] = replace(out[i], tags=[], note=NO_KNOWN_WORDS)
     for i in np.flatnonzero(~unknown & (decided.sum(axis=1) > passed)).tolist():
         out[i] = replace(out[i], note=_min_tags_note(int(passed[i]), cut, len(out[i].tags), model.min_tags))
+    if explain:
+        from classifier.model.explain import evidence
+
+        shown = [list(p.scores) for p in out]
+        for i, ev in enumerate(evidence(model, texts, shown, top_n=explain)):
+            out[i] = replace(out[i], evidence=ev)
     return out
 
 

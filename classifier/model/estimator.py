@@ -299,6 +299,7 @@ class TagModel(Params):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state.pop("_coef", None)  # derived; the saved model keeps only the one-byte codes
+        state.pop("_terms", None)  # derived from features_ (explain.feature_names)
         return state
 
     def _check_fitted(self) -> None:
@@ -371,6 +372,13 @@ class TagModel(Params):
             scores = self.decision_scores(raw, min_share=min_share, proba=proba)
         return apply_thresholds(scores, 0.5 if threshold is None else threshold, min_tags=min_tags, top_k=top_k,
                                 tiebreak=raw - self.thresholds_)
+
+    def explain(self, X: Sequence[str], tags: Sequence[Sequence[str]], *, top_n: int = 10) -> list[dict]:
+        """For each text, each of its `tags` mapped to its evidence: the words that raised (then
+        lowered) the tag's raw score most, each with its exact share of it (`explain.evidence`)."""
+        from classifier.model.explain import evidence
+
+        return evidence(self, _check_texts(X), tags, top_n=top_n)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """Indicator matrix (n_texts, n_tags) of the decided tags, columns in `classes_` order."""
