@@ -141,3 +141,46 @@ def test_a_table_encoding_is_found_in_one_streaming_pass(tmp_path, monkeypatch):
     seen.clear()
     assert [r["text"] for _, r in iter_records(path, fallback=True, encodings=seen)] == ["café"]
     assert seen == {"windows-1252": 1}
+
+
+def _parquet_parts(mini_path, folder, sizes):
+    import pandas as pd
+
+    records = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    folder.mkdir()
+    start = 0
+    for i, size in enumerate(sizes):
+        pd.DataFrame(records[start:start + size]).to_parquet(folder / f"part-{i:05d}.parquet")
+        start += size
+    return records[:start]
+
+
+def test_a_folder_of_parquet_parts_reads_as_one_corpus_in_name_order(mini_path, tmp_path):
+    records = _parquet_parts(mini_path, tmp_path / "parts", [40, 70, 40])
+    (tmp_path / "parts" / ".part-99999.parquet").write_bytes(b"hidden: never read")
+    (tmp_path / "parts" / "_SUCCESS").write_text("")
+    assert is_corpus_file(tmp_path / "parts")
+    got = list(iter_records(tmp_path / "parts"))
+    assert [r["id"] for _, r in got] == [r["id"] for r in records]
+    assert got[40][0] == f"{tmp_path / 'parts' / 'part-00001.parquet'}:row 1"  # named by its part and row
+
+
+def test_a_folder_without_parts_is_refused_and_mixed_kinds_are_each_read_as_theirs(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a corpus")
+    with pytest.raises(DataError, match="no JSONL, CSV, TSV or Parquet file in this folder"):
+        list(iter_records(tmp_path / "empty"))
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.jsonl").write_text('{"text": "x"}\n')
+    (mixed / "b.csv").write_text("text\ny\n")
+    assert [r["text"] for _, r in iter_records(mixed)] == ["x", "y"]
+
+
+def test_a_bad_record_in_a_part_names_that_part(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"text": "x"}\n')
+    (folder / "b.jsonl").write_text('{"text": "y"}\n{broken\n')
+    with pytest.raises(DataError, match=r"b\.jsonl:2: invalid JSON"):
+        list(iter_records(folder))

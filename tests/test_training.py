@@ -91,3 +91,25 @@ def test_tag_spellings_are_merged_then_the_tag_map_applied(mini_path, tmp_path):
     assert not {"santé", "SANTÉ", "musique"} & set(result.model.classes_)
     with pytest.raises(DataError, match="no article has tags"):
         train(data, out=tmp_path / "none", tag_map={t: "" for r in rows for t in r["tags"]})
+
+
+def test_a_folder_of_parquet_parts_trains_the_same_model_as_the_file(mini_path, tmp_path):
+    import json as _json
+
+    import numpy as np
+    import pandas as pd
+
+    from classifier import train
+
+    records = [_json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(0, len(records), 60):
+        pd.DataFrame(records[i:i + 60]).to_parquet(parts / f"part-{i // 60:05d}.parquet")
+    a = train(mini_path, out=tmp_path / "a", min_tag_count=3)
+    b = train(parts, out=tmp_path / "b", min_tag_count=3)
+    assert list(a.model.classes_) == list(b.model.classes_)
+    np.testing.assert_array_equal(a.model.coef_, b.model.coef_)
+    np.testing.assert_array_equal(a.model.thresholds_, b.model.thresholds_)
+    assert b.manifest["training_data"]["articles"] == len(records)
+    assert len(b.manifest["training_data"]["sha256"]) == 64

@@ -28,7 +28,7 @@ from typing import Any
 from classifier.api import runs
 from classifier.api.tagging import predict
 from classifier.corpus.articles import iter_articles
-from classifier.corpus.reader import OnError, Part, is_corpus_file, split
+from classifier.corpus.reader import OnError, Part, corpus_files, split
 from classifier.errors import DataError
 from classifier.fileio import atomic_write, atomic_write_text
 from classifier.progress import Progress, no_progress
@@ -86,10 +86,7 @@ def corpus_parts(data: str | Path) -> list[tuple[str, Part]]:
     """(file, part) pairs covering `data`: a file's parts, or each file of a folder (sorted)."""
     data = Path(data)
     if data.is_dir():
-        files = sorted(p for p in data.iterdir() if p.is_file() and is_corpus_file(p))
-        if not files:
-            raise DataError(f"{data}: no JSONL, CSV or Parquet file in this folder")
-        return [(str(f), p) for f in files for p in split(f)]
+        return [(str(f), p) for f in corpus_files(data) for p in split(f)]
     if not data.exists():
         raise DataError(f"{data}: no such file")
     return [(str(data), p) for p in split(data)]
@@ -99,9 +96,14 @@ _models: dict[str, Any] = {}
 
 
 def _model(run_dir: str) -> Any:
-    """The model of `run_dir`, loaded once per worker process, single-process (workers are the cores)."""
+    """The model of `run_dir`, loaded once per worker process, single-process (workers are the cores),
+    its weights decoded at once: every part, however small, is then scored through the same dense
+    product as an in-process run's batches, so near-ties rank the same (the row-by-row path for a
+    few texts can differ in the last float bit)."""
     if run_dir not in _models:
-        _models[run_dir] = runs.load_model(run_dir).set_params(n_jobs=1)
+        model = runs.load_model(run_dir).set_params(n_jobs=1)
+        _ = model.coef_
+        _models[run_dir] = model
     return _models[run_dir]
 
 

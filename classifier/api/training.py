@@ -120,6 +120,20 @@ def _leakage_notes(source: CorpusStream, test_path: Path, text_col: str, title_c
             "they inflate every metric measured on that split"]
 
 
+def _digest(path: Path) -> str:
+    """SHA-256 of the training file; of a folder of parts, of each part's name and SHA-256 in order."""
+    if not path.is_dir():
+        return sha256_of(path)
+    import hashlib
+
+    from classifier.corpus.reader import corpus_files
+
+    digest = hashlib.sha256()
+    for part in corpus_files(path):
+        digest.update(f"{part.name}\0{sha256_of(part)}\n".encode())
+    return digest.hexdigest()
+
+
 def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) -> dict[str, Any]:
     """Everything needed to know what a saved model is, without loading it."""
     params = model.get_params()
@@ -127,7 +141,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
     return {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "training_data": {
-            "path": str(path.resolve()), "sha256": sha256_of(path), "articles": len(corpus),
+            "path": str(path.resolve()), "sha256": _digest(path), "articles": len(corpus),
             "skipped": len(corpus.skipped), "skipped_examples": [vars(s) for s in corpus.skipped[:20]],
             "tag_merges": corpus.tag_merges,
         },

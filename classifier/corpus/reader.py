@@ -38,12 +38,30 @@ def file_kind(path: str | Path) -> str | None:
 
 
 def is_corpus_file(path: str | Path) -> bool:
-    """Whether `path` names a corpus (JSONL, CSV, TSV, Parquet; .gz allowed) rather than one article."""
-    return file_kind(path) in TABLE_KINDS
+    """Whether `path` names a corpus (JSONL, CSV, TSV, Parquet; .gz allowed; or a folder of such
+    parts) rather than one article."""
+    return file_kind(path) in TABLE_KINDS or Path(path).is_dir()
+
+
+def corpus_files(path: str | Path) -> list[Path]:
+    """The files of a corpus: `path` itself, or for a folder (a dataset written in parts, such as
+    `part-00000.parquet` ...) its JSONL, CSV, TSV and Parquet files in name order (each read as its
+    own kind), hidden ones and sub-folders left out. A folder with none is a `DataError`."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and file_kind(p) in TABLE_KINDS)
+    if not files:
+        raise DataError(f"{path}: no JSONL, CSV, TSV or Parquet file in this folder; give a corpus file, or a "
+                        "folder of its parts")
+    return files
 
 
 def table_kind(path: str | Path) -> str:
-    """The tabular kind of `path`, or a `DataError` that lists the kinds this reads."""
+    """The tabular kind of `path` (a folder: of its parts), or a `DataError` that lists the kinds this reads."""
+    if Path(path).is_dir():
+        return file_kind(corpus_files(path)[0])
     kind = file_kind(path)
     if kind not in TABLE_KINDS:
         raise DataError(f"{path}: unknown file type; use one of {', '.join(TABLE_SUFFIXES)} (optionally .gz), "
@@ -146,8 +164,9 @@ class _Sink:
 def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list[Skipped] | None = None,
                  fallback: bool = False, encodings: Counter | None = None,
                  part: Part | None = None) -> Iterator[tuple[str, dict]]:
-    """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), where
-    is "file:line" (CSV lines count the header) or "file:row N" (Parquet).
+    """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), or of
+    every part of a folder of them (`corpus_files`, in name order), where is "file:line" (CSV lines
+    count the header) or "file:row N" (Parquet), naming the part the record is in.
 
     JSONL streams line by line and is decoded line by line, so one bad line costs only itself; CSV,
     TSV and Parquet stream `_TABLE_ROWS` rows at a time (a CSV's encoding is found in one pass over
@@ -160,6 +179,13 @@ def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list
     kind = table_kind(path)
     sink = _Sink(on_error, skipped)
     encodings = encodings if encodings is not None else Counter()
+    if path.is_dir():
+        if part not in (None, WHOLE):
+            raise DataError(f"{path}: a folder is read part file by part file, not in byte ranges")
+        for file in corpus_files(path):
+            yield from iter_records(file, on_error=on_error, skipped=sink.skipped, fallback=fallback,
+                                    encodings=encodings)
+        return
     if part not in (None, WHOLE) and (kind != "jsonl" or path.name.lower().endswith(".gz")):
         raise DataError(f"{path}: only an uncompressed JSONL file can be read in parts")
     if kind == "jsonl":
