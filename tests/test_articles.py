@@ -146,3 +146,21 @@ def test_corpus_stream_reads_again_and_keeps_what_the_first_read_found(tmp_path)
     assert stream.tags() == [["santé"], ["santé"], ["santé"]] and stream.tag_merges == {"Santé": "santé"}
     corpus = stream.corpus()
     assert len(corpus) == 3 and corpus.texts == [] and corpus.tags == stream.tags()
+
+
+def test_many_tags_are_deduplicated_in_linear_time_and_bounded(monkeypatch):
+    import time
+
+    monkeypatch.setenv("CLASSIFIER_MAX_TAGS", "100000")
+    many = [f"t{i}" for i in range(50_000)] * 2
+    start = time.perf_counter()
+    tags = split_tags(many, "here")
+    assert tags == many[:50_000]  # order kept, repeats gone
+    merged, merges = merge_tag_variants([tags + ["T0"], ["t0"]])
+    assert merges == {"T0": "t0"} and merged[0] == tags
+    assert time.perf_counter() - start < 5  # a list scan per tag took about 25 s here
+    monkeypatch.setenv("CLASSIFIER_MAX_TAGS", "1000")
+    assert len(split_tags(many[:1000], "here")) == 1000
+    with pytest.raises(DataError, match=r"f\.jsonl:4: field 'tags': 1,001 tags on one article, over the bound "
+                                        r"of 1,000; .*--tags-col.*CLASSIFIER_MAX_TAGS"):
+        split_tags(many[:1001], "f.jsonl:4: field 'tags'")

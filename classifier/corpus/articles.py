@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -30,12 +31,18 @@ DEFAULT_TEST = TRAINING_DATA / "orangesum_test.jsonl.gz"
 _TAG_SEPARATORS = ("|", ";", ",", " - ")
 
 
+def max_tags() -> int:
+    """The most distinct tags one article may have: $CLASSIFIER_MAX_TAGS (default 1,000). Editors
+    give a handful; thousands mean a wrong --tags-col or --tag-sep (a text split at its commas)."""
+    return int(os.environ.get("CLASSIFIER_MAX_TAGS", 1000))
+
+
 def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
-    """A tag field as a list of stripped, NFC-normalised, de-duplicated tags.
+    """A tag field as a list of stripped, NFC-normalised, de-duplicated tags (in linear time).
 
     Accepts a list, a list written as a string (JSON, or Python's ['a', 'b']), or a delimited string
     (`sep`, or the first of | ; , ' - ' found in it). A list that holds anything but text (null, a
-    number, a nested list) is refused, naming `where`.
+    number, a nested list), or more than `max_tags()` distinct tags, is refused, naming `where`.
     """
     if value is None:
         return []
@@ -47,14 +54,18 @@ def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         raise DataError(f"{where}: tags must be a list or a delimited string; got {type(value).__name__}")
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # a dict keeps the order and finds a repeat in constant time
     for tag in value:
         if not isinstance(tag, str):
             raise DataError(f"{where}: every tag must be text; got {tag!r} ({type(tag).__name__}) in {value!r}")
         tag = " ".join(unicodedata.normalize("NFC", tag).split())
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+        if tag:
+            tags[tag] = None
+    if len(tags) > (bound := max_tags()):
+        raise DataError(f"{where}: {len(tags):,} tags on one article, over the bound of {bound:,}; is it the "
+                        "tag column (--tags-col) and its separator (--tag-sep)? (raise CLASSIFIER_MAX_TAGS if "
+                        "it is real)")
+    return list(tags)
 
 
 def _listed(text: str, sep: str | None) -> Any:
@@ -89,14 +100,7 @@ def merge_tag_variants(tag_lists: list[list[str]]) -> tuple[list[list[str]], dic
             merges.update({t: keep for t in spellings if t != keep})
     if not merges:
         return tag_lists, merges
-    merged = []
-    for tags in tag_lists:
-        out: list[str] = []
-        for t in tags:
-            t = merges.get(t, t)
-            if t not in out:
-                out.append(t)
-        merged.append(out)
+    merged = [list(dict.fromkeys(merges.get(t, t) for t in tags)) for tags in tag_lists]
     return merged, merges
 
 

@@ -214,7 +214,7 @@ def _merge_duplicates(articles: list[Article], dedupe: str, threshold: float, re
         keep = articles[group[0]]
         for i in group[1:]:
             other = articles[i]
-            keep.tags += [t for t in other.tags if t not in keep.tags]
+            keep.tags = list(dict.fromkeys(keep.tags + other.tags))
             drop.add(i)
             report.merged += 1
             rejects.append({"source": other.source, "id": other.id, "status": "merged",
