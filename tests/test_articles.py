@@ -164,3 +164,18 @@ def test_many_tags_are_deduplicated_in_linear_time_and_bounded(monkeypatch):
     with pytest.raises(DataError, match=r"f\.jsonl:4: field 'tags': 1,001 tags on one article, over the bound "
                                         r"of 1,000; .*--tags-col.*CLASSIFIER_MAX_TAGS"):
         split_tags(many[:1001], "f.jsonl:4: field 'tags'")
+
+
+def test_records_with_lone_surrogates_are_read_repaired_and_listed(tmp_path):
+    from classifier.corpus.articles import CorpusStream
+
+    rows = [{"id": str(i), "text": f"texte {i}", "tags": ["a"]} for i in range(3)]
+    p = write_jsonl(tmp_path / "s.jsonl", rows)
+    p.write_text(p.read_text(encoding="utf-8") + '{"id": "x", "text": "cut \\ud83d", "tags": ["b\\ud800"]}\n',
+                 encoding="utf-8")
+    corpus = load_articles(p)
+    assert corpus.repaired == [f"{p}:4"] and corpus.texts[3] == "cut \ufffd" and corpus.tags[3] == ["b\ufffd"]
+    stream = CorpusStream(p)
+    for _ in stream.texts():
+        pass
+    assert stream.corpus().repaired == [f"{p}:4"]

@@ -329,3 +329,20 @@ def test_predict_and_evaluate_name_the_run_they_used(run_dir, mini_path, tmp_pat
     assert "model:" not in run("predict", "--model", run_dir, "Le Maroc", "--quiet").stderr
     r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path), "--quiet", "--format", "json")
     assert json.loads(r.stdout)["model"] == str(Path(run_dir).resolve())
+
+
+def test_lone_surrogates_are_repaired_and_reported_by_every_command(run_dir, mini_path, tmp_path):
+    data = tmp_path / "s.jsonl"
+    data.write_text(mini_path.read_text(encoding="utf-8")
+                    + '{"id": "s\\ud800", "title": "x\\udfff", "text": "bad \\ud800 char", "tags": ["a\\ud800"]}\n',
+                    encoding="utf-8")
+    said = "repaired 1 record(s): a lone UTF-16 surrogate"
+    for args in (("predict", "--model", run_dir, "--file", str(data), "--format", "jsonl"), ("stats", str(data))):
+        r = run(*args)
+        assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+        assert said in r.output and f"{data}:151" in r.output
+    r = run("import", str(data), "--out", str(tmp_path / "o.jsonl"), "--quiet")
+    assert r.exit_code == 0 and "repaired 1 record(s)" in r.stdout, r.output
+    r = run("train", str(data), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert any(f"{data}:151" in w for w in json.loads(r.stdout)["warnings"])

@@ -95,3 +95,12 @@ def test_out_naming_an_input_is_refused(tmp_path):
     with pytest.raises(DataError, match="is one of the inputs"):
         import_paths([tmp_path], page)
     assert page.read_bytes() == before
+
+
+def test_lone_surrogates_are_repaired_counted_and_listed(tmp_path):
+    src = tmp_path / "s.jsonl"
+    src.write_text('{"id": "x", "title": "t\\ud800", "text": "un texte \\udfff", "tags": ["a"]}\n', encoding="utf-8")
+    report = import_paths([src], tmp_path / "out.jsonl")
+    assert report.imported == 1 and report.repaired == 1 and report.to_dict()["repaired"] == 1
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["text"] == "un texte \ufffd"
+    assert {"source": f"{src}:1", "status": "repaired"}.items() <= read_jsonl(tmp_path / "out.rejects.jsonl")[0].items()

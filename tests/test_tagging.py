@@ -144,3 +144,11 @@ def test_top_k_1_gives_the_highest_scored_tag(trained):
         for one, full in zip(top, predict(trained.model, texts, **options)):
             assert one.tags == [next(iter(full.scores))] == [next(iter(one.scores))], options
             assert full.scores[one.tags[0]] == max(full.scores.values())
+
+
+def test_a_text_with_lone_surrogates_is_repaired_and_says_so():
+    from classifier import read_texts
+
+    assert read_texts("café").repaired == []
+    corpus = read_texts("caf\udcff au lait")  # what the shell gives for an argument that is not UTF-8
+    assert corpus.texts == ["caf\ufffd au lait"] and corpus.repaired == ["the text"]

@@ -31,6 +31,20 @@ def run(action: Callable[[], Any]) -> Any:
         fail("interrupted", 130)
 
 
+def repaired_line(places: list[str]) -> str:
+    """Which records were read with U+FFFD for a lone surrogate (the reader's repair), the first five named."""
+    return (f"repaired {len(places)} record(s): a lone UTF-16 surrogate (\\ud800 without its pair) replaced by "
+            "U+FFFD: " + _shorten(places, 5))
+
+
+def warn_read(skipped: list[tuple[str, str]], repaired: list[str]) -> None:
+    """Warnings on stderr for the records a read skipped ((where, reason) pairs) and repaired."""
+    for where, reason in skipped:
+        typer.echo(f"warning: skipped {where}: {reason}", err=True)
+    if repaired:
+        typer.echo(f"warning: {repaired_line(repaired)}", err=True)
+
+
 def echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False))
 
@@ -173,7 +187,7 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
     ev = result.evaluation
     payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
                "all_gold_tags": ev.metrics_all_gold, "report": str(result.paths["report"]),
-               "model": ev.manifest.get("run_dir")}
+               "model": ev.manifest.get("run_dir"), "warnings": result.notes}
     if result.comparison:
         payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
         payload["compared_with"] = result.comparison["b"]
@@ -208,6 +222,8 @@ def import_lines(report: Any) -> list[str]:
              f"rejected {sum(report.rejected.values())}"]
     lines += [f"  rejected, {reason}: {n}" for reason, n in report.rejected.most_common()]
     lines += [f"  decoded {n} file(s) as {enc}" for enc, n in report.decoded.items() if enc != "utf-8"]
+    if report.repaired:
+        lines.append(f"  repaired {report.repaired} record(s): a lone UTF-16 surrogate replaced by U+FFFD")
     lines.append(f"Wrote {report.out}; rejects and merges listed in {report.rejects}")
     return lines
 
@@ -216,6 +232,7 @@ def stats_lines(s: dict[str, Any]) -> list[str]:
     tpa, chars = s["tags_per_article"], s["text_chars"]
     lines = [
         f"{s['path']}: {s['articles']} articles ({s['skipped']} skipped), {s['tags']} tags, {s['tag_uses']} tag uses",
+        *([repaired_line(s["repaired"])] if s.get("repaired") else []),
         f"tags per article: mean {tpa['mean']}, median {tpa['median']:.0f}, max {tpa['max']}; "
         f"articles without tags: {s['articles_without_tags']}",
         f"text length (characters): min {chars['min']}, p10 {chars['p10']:.0f}, median {chars['median']:.0f}, "

@@ -15,7 +15,7 @@ from typing import Any
 from classifier.corpus.articles import split_tags
 from classifier.corpus.duplicates import find_duplicates, groups, text_key
 from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
-from classifier.corpus.reader import TABLE_KINDS, decode, file_kind, iter_records, read_bytes
+from classifier.corpus.reader import REPAIRED, TABLE_KINDS, decode, file_kind, iter_records, read_bytes
 from classifier.corpus.tagmap import apply_tag_map
 from classifier.errors import DataError, ParseError
 from classifier.fileio import atomic_write_text
@@ -47,12 +47,14 @@ class ImportReport:
     read: int = 0
     imported: int = 0
     merged: int = 0
+    repaired: int = 0  # records read with U+FFFD for a lone surrogate (listed in the rejects file)
     rejected: Counter = field(default_factory=Counter)  # reason -> records
     decoded: Counter = field(default_factory=Counter)  # encoding -> files
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "rejects": str(self.rejects), "read": self.read, "imported": self.imported,
-                "merged_duplicates": self.merged, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
+                "merged_duplicates": self.merged,
+                "repaired": self.repaired, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:
@@ -89,7 +91,7 @@ def _articles(paths: list[Path], profile: PageProfile, cols: Columns, report: Im
         if kind is None:
             reject(str(path), "unsupported file type: use .txt pages, .html, .jsonl, .csv, .tsv or .parquet")
         elif kind in TABLE_KINDS:
-            yield from _table_articles(path, cols, report, reject)
+            yield from _table_articles(path, cols, report, reject, rejects)
         else:
             article = _page_article(path, kind, profile, report, reject)
             if article is not None:
@@ -113,12 +115,13 @@ def _page_article(path: Path, kind: str, profile: PageProfile, report: ImportRep
         return None
 
 
-def _table_articles(path: Path, cols: Columns, report: ImportReport, reject) -> Iterator[Article]:
+def _table_articles(path: Path, cols: Columns, report: ImportReport, reject, rejects: list[dict]) -> Iterator[Article]:
     skipped: list[Skipped] = []
     encodings: Counter = Counter()
+    repaired: list[str] = []
     try:
         for where, record in iter_records(path, on_error="skip", skipped=skipped, fallback=True,
-                                          encodings=encodings):
+                                          encodings=encodings, repaired=repaired):
             try:
                 article = _from_record(record, where, cols)
             except DataError as exc:
@@ -133,6 +136,8 @@ def _table_articles(path: Path, cols: Columns, report: ImportReport, reject) -> 
                f"parse failure: {s.reason}")
     for encoding in encodings:
         report.decoded[encoding] += 1
+    report.repaired += len(repaired)
+    rejects += [{"source": where, "status": "repaired", "reason": REPAIRED} for where in repaired]
 
 
 def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfile = DEFAULT_PROFILE,
