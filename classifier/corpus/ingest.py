@@ -147,7 +147,9 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     """Import `paths` (files or folders) into the JSONL corpus `out`; rejects go to `<out>.rejects.jsonl`.
 
     `dedupe`: 'none', 'exact' (same normalised text) or 'near' (also TF-IDF cosine >= near_threshold);
-    duplicates are merged into the first article of their group, with the union of their tags.
+    duplicates are merged into the first article of their group, with the union of their tags. When
+    no article can be imported (empty, unreadable or all rejected), `DataError` says why and
+    nothing is written, so an earlier import in `out` stays as it was.
     """
     if dedupe not in ("none", "exact", "near"):
         raise DataError(f"dedupe must be none, exact or near; got {dedupe!r}")
@@ -180,6 +182,8 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
         if len(kept) % 1000 == 0:
             progress("reading", len(kept), 0)
     progress("reading", len(kept), len(kept))
+    if not kept:
+        raise _nothing_imported([Path(p) for p in paths], report, rejects)
     kept = _unique_ids(kept)
     if dedupe != "none" and kept:
         progress("duplicates", 0, 1)
@@ -189,6 +193,17 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     atomic_write_text(out, "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in kept))
     atomic_write_text(report.rejects, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     return report
+
+
+def _nothing_imported(paths: list[Path], report: ImportReport, rejects: list[dict]) -> DataError:
+    names = ", ".join(map(str, paths[:3])) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    if not rejects:
+        return DataError(f"nothing imported from {names}: no record found (empty files, or none); give saved "
+                         "pages or exports that hold articles")
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.most_common())
+    hint = "; articles without tags are kept with --allow-untagged" if report.rejected.get("no tags") else ""
+    return DataError(f"nothing imported from {names}: every record was rejected ({reasons}); the first, "
+                     f"{rejects[0]['source']}: {rejects[0]['reason']}{hint}")
 
 
 def _unique_ids(articles: list[Article]) -> list[Article]:
