@@ -283,6 +283,10 @@ def test_import_bad_input(tmp_path):
     assert r.exit_code == 1 and "no such file" in r.output
     r = run("import", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--dedupe", "maybe")
     assert r.exit_code == 2 and "dedupe" in r.output  # a misused option
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    r = run("import", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "o.jsonl"))
+    assert r.exit_code == 1 and "nothing imported from" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o.jsonl").exists()
 
 
 def test_train_warns_about_shared_articles(mini_path, tmp_path):
