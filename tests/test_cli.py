@@ -350,3 +350,74 @@ def test_lone_surrogates_are_repaired_and_reported_by_every_command(run_dir, min
     r = run("train", str(data), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet", "--format", "json")
     assert r.exit_code == 0, r.output
     assert any(f"{data}:151" in w for w in json.loads(r.stdout)["warnings"])
+
+
+def test_a_full_disk_while_saving_a_run_is_one_line_and_keeps_latest(mini_path, tmp_path, monkeypatch):
+    import errno
+
+    import joblib
+
+    from classifier.api.runs import latest_run
+
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(tmp_path / "root"))
+    assert run("train", str(mini_path), "--min-tag-count", "3", "--quiet").exit_code == 0
+    before = latest_run()
+
+    def full(obj, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full)
+    r = run("train", str(mini_path), "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 1 and "Traceback" not in r.output and r.output.count("\n") == 1, r.output
+    assert "the run could not be written (model.joblib: No space left on device: the disk is full)" in r.output
+    assert latest_run() == before and len(list((tmp_path / "root").iterdir())) == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_predictions_that_cannot_be_written_fail_instead_of_being_cut_silently(trained):
+    from classifier import WriteError, predict
+    from classifier.cli.options import Format
+    from classifier.cli.output import PredictionWriter
+
+    writer = PredictionWriter(Format.jsonl, headed=True)
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        writer.out = full
+        with pytest.raises(WriteError, match="standard output: the predictions could not be written "
+                                             r"\(No space left on device\); it is cut short"):
+            writer.write(predict(trained.model, ["Le Maroc et Israël"]))
+
+
+def test_a_write_cut_short_by_a_size_limit_is_an_error_not_a_silent_truncation(tmp_path):
+    """A large buffered write to stdout that a file size limit cuts short reports success in CPython;
+    the writer must notice."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    code = ("from classifier.cli.output import PredictionWriter; from classifier.cli.options import Format; "
+            "from classifier.types import Prediction; "
+            "PredictionWriter(Format.jsonl, headed=True).write([Prediction(str(i), ['a'], {'a': 0.9}) "
+            "for i in range(20000)])")
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10000, 10000))
+
+    with open(tmp_path / "out.jsonl", "w") as out:
+        done = subprocess.run([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=limited, timeout=60)
+    assert done.returncode != 0 and "could not be written (File too large)" in done.stderr, done.stderr
+
+
+def test_any_other_os_error_is_one_line_naming_its_file(capsys):
+    import typer
+
+    from classifier.cli.output import run as run_action
+
+    def blocked():
+        raise NotADirectoryError(20, "Not a directory", "corpus.jsonl/out")
+
+    with pytest.raises(typer.Exit) as caught:
+        run_action(blocked)
+    assert caught.value.exit_code == 1 and capsys.readouterr().err == "error: corpus.jsonl/out: Not a directory\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,9 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def run(action: Callable[[], Any]) -> Any:
-    """`action()`, with the tool's own errors turned into a one-line message and exit code 1."""
+    """`action()`, with the tool's own errors turned into a one-line message and exit code 1, and so
+    any other operating-system error (a full disk, a file that cannot be read or written) with
+    the file it names; a closed pipe (`| head`) ends quietly, as click has it."""
     from classifier import ClassifierError
 
     try:
@@ -29,6 +32,10 @@ def run(action: Callable[[], Any]) -> Any:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        fail(f"{exc.filename}: {exc.strerror}" if exc.filename else f"{exc.strerror or exc} ({type(exc).__name__})")
 
 
 def repaired_line(places: list[str]) -> str:
@@ -156,8 +163,7 @@ class PredictionWriter:
                 text = (f"(decided: score >= {self.cut:g}" + (", each tag's tuned threshold" if self.cut == 0.5 else "")
                         + "; probability: calibrated)\n" + text)
         self.count += len(predictions)
-        self.out.write(text)
-        self.out.flush()
+        self._emit(text)
 
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
@@ -169,9 +175,31 @@ class PredictionWriter:
                          + ("" if probability is None else f"  {probability:>11.4f}"))
         return "\n".join(lines) + "\n"
 
+    def _emit(self, text: str) -> None:
+        """Write `text` whole or fail: on a file descriptor, os.write until every byte is out, since a
+        large buffered write cut short by a full disk or a size limit can report success."""
+        from classifier import WriteError
+
+        try:
+            self.out.flush()
+            try:
+                fd = self.out.fileno()
+            except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+                self.out.write(text)
+                self.out.flush()
+                return
+            data = memoryview(text.encode("utf-8"))
+            while data:
+                data = data[os.write(fd, data):]
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteError(f"standard output: the predictions could not be written ({exc.strerror or exc}); "
+                             f"it is cut short, {self.count} article(s) into the tagging") from None
+
     def close(self) -> None:
         if self.format == Format.json:
-            self.out.write("[]\n" if self.count == 0 else "\n]\n")
+            self._emit("[]\n" if self.count == 0 else "\n]\n")
 
 
 def cv_lines(result: dict[str, Any]) -> list[str]:
