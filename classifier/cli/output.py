@@ -53,7 +53,32 @@ def warn_read(skipped: list[tuple[str, str]], repaired: list[str]) -> None:
 
 
 def echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False))
+    text = json.dumps(payload, ensure_ascii=False) + "\n"
+    run(lambda: write_stdout(text))
+
+
+def write_stdout(text: str, out: Any = None, what: str = "the output could not be written ({})") -> None:
+    """Write `text` to stdout (or `out`) whole or fail with a `WriteError` saying `what` (its {} the
+    reason): on a file descriptor, os.write until every byte is out, since CPython can report a large
+    buffered write cut short by a full disk or a file size limit as a success."""
+    from classifier import WriteError
+
+    out = out or sys.stdout
+    try:
+        out.flush()
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+            out.write(text)
+            out.flush()
+            return
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise WriteError("standard output: " + what.format(exc.strerror or exc)) from None
 
 
 class Reporter:
@@ -176,26 +201,8 @@ class PredictionWriter:
         return "\n".join(lines) + "\n"
 
     def _emit(self, text: str) -> None:
-        """Write `text` whole or fail: on a file descriptor, os.write until every byte is out, since a
-        large buffered write cut short by a full disk or a size limit can report success."""
-        from classifier import WriteError
-
-        try:
-            self.out.flush()
-            try:
-                fd = self.out.fileno()
-            except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-                self.out.write(text)
-                self.out.flush()
-                return
-            data = memoryview(text.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data):]
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise WriteError(f"standard output: the predictions could not be written ({exc.strerror or exc}); "
-                             f"it is cut short, {self.count} article(s) into the tagging") from None
+        write_stdout(text, self.out, f"the predictions could not be written ({{}}); it is cut short, {self.count} "
+                     "article(s) into the tagging")
 
     def close(self) -> None:
         if self.format == Format.json:
