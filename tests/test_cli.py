@@ -331,6 +331,10 @@ def test_predict_and_evaluate_name_the_run_they_used(run_dir, mini_path, tmp_pat
     r = run("predict", "--model", run_dir, "Le Maroc et Israël")
     assert r.exit_code == 0 and f"model: {Path(run_dir).resolve()}" in r.stderr
     assert "model:" not in run("predict", "--model", run_dir, "Le Maroc", "--quiet").stderr
+    r = run("predict", "--model", run_dir, "Le Maroc et Israël", "--format", "json", "--quiet")
+    assert [p["model"] for p in json.loads(r.stdout)] == [str(Path(run_dir).resolve())]
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "jsonl", "--quiet")
+    assert {"id", "tags", "scores"} <= set(json.loads(r.stdout.splitlines()[0])) and '"model"' not in r.stdout
     r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path), "--quiet", "--format", "json")
     assert json.loads(r.stdout)["model"] == str(Path(run_dir).resolve())
 

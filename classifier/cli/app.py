@@ -144,7 +144,8 @@ def predict(
         if not quiet:
             typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
-        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold)
+        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold,
+                                         model=tagger.manifest_["run_dir"])
         done = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,

@@ -164,17 +164,19 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
 class PredictionWriter:
     """Writes predictions to stdout batch by batch in one `format`, so a corpus streams through:
     jsonl and csv a line per article, json one array, table a block per article (headed by its id
-    when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach)."""
+    when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach).
+    In json each prediction also names the run it came from (`model`); jsonl keeps score.py's lean
+    lines (the run is named on stderr)."""
 
-    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5):
-        self.format, self.headed, self.count, self.cut = format, headed, 0, cut
+    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5, model: str | None = None):
+        self.format, self.headed, self.count, self.cut, self.model = format, headed, 0, cut, model
         self.out = sys.stdout
 
     def write(self, predictions: list) -> None:
         if self.format == Format.jsonl:
             text = "".join(p.to_json() + "\n" for p in predictions)
         elif self.format == Format.json:
-            text = "".join(("[\n" if self.count + i == 0 else ",\n") + p.to_json() for i, p in enumerate(predictions))
+            text = "".join(("[\n" if self.count + i == 0 else ",\n") + self._json(p) for i, p in enumerate(predictions))
         elif self.format == Format.csv:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
@@ -189,6 +191,11 @@ class PredictionWriter:
                         + "; probability: calibrated)\n" + text)
         self.count += len(predictions)
         self._emit(text)
+
+    def _json(self, p: Any) -> str:
+        if self.model is None:
+            return p.to_json()
+        return json.dumps({**p.to_dict(), "model": self.model}, ensure_ascii=False)
 
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
