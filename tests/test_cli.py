@@ -235,6 +235,18 @@ def test_evaluate_table_compare_and_learning_curve(run_dir, mini_path, tmp_path)
     assert "delta" in r.stdout and "+0.0000" in r.stdout and "learning curve" in r.stdout
 
 
+def test_evaluate_compare_json_gives_both_views_labelled(run_dir, mini_path, tmp_path):
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path / "e"), "--quiet",
+            "--compare", run_dir, "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    c = out["comparison"]
+    assert c["a"] == c["b"] == out["compared_with"] == out["model"]
+    assert c["all_gold_tags"]["micro_f1"] == {"a": out["all_gold_tags"]["micro_f1"],
+                                              "b": out["all_gold_tags"]["micro_f1"], "delta": 0.0}
+    assert c["known_tags"]["macro_f1"] == {"a": out["macro_f1"], "b": out["macro_f1"], "delta": 0.0}
+
+
 def test_evaluate_cross_validation(run_dir, mini_path, tmp_path):
     r = run("evaluate", str(mini_path), "--model", run_dir, "--cv", "3", "--quiet", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output

@@ -231,8 +231,9 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
                "all_gold_tags": ev.metrics_all_gold, "report": str(result.paths["report"]),
                "model": ev.manifest.get("run_dir"), "warnings": result.notes}
     if result.comparison:
-        payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
-        payload["compared_with"] = result.comparison["b"]
+        c = result.comparison  # both views the table shows, each metric as {a, b, delta}
+        payload["comparison"] = {"a": c["a"], "b": c["b"], "all_gold_tags": c["metrics"], "known_tags": c["known_tags"]}
+        payload["compared_with"] = c["b"]
     lines = [f"Evaluated {ev.manifest.get('run_dir')} on {len(ev.ids)} articles from {ev.data_path}"]
     if ev.unknown_tags:
         lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
