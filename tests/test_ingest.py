@@ -124,3 +124,14 @@ def test_an_import_of_no_article_fails_naming_the_inputs_and_why_and_writes_noth
             import_paths(paths, out)
     assert out.read_text(encoding="utf-8") == '{"id": "kept"}\n' and not (tmp_path / "out.rejects.jsonl").exists()
     assert import_paths([untagged], out, require_tags=False).imported == 1
+
+
+def test_lone_surrogates_from_a_page_json_ld_are_repaired_and_listed(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "keywords": '
+                    '["Maroc\\ud800", "Politique"]}</script></head><body><article><h1>Titre</h1><p>Le corps de '
+                    "l'article.</p></article></body></html>", encoding="utf-8")
+    report = import_paths([page], tmp_path / "out.jsonl")
+    assert report.imported == 1 and report.repaired == 1
+    assert "Maroc\ufffd" in read_jsonl(tmp_path / "out.jsonl")[0]["tags"]
+    assert read_jsonl(tmp_path / "out.rejects.jsonl")[0]["status"] == "repaired"

@@ -152,3 +152,13 @@ def test_a_text_with_lone_surrogates_is_repaired_and_says_so():
     assert read_texts("café").repaired == []
     corpus = read_texts("caf\udcff au lait")  # what the shell gives for an argument that is not UTF-8
     assert corpus.texts == ["caf\ufffd au lait"] and corpus.repaired == ["the text"]
+
+
+def test_a_page_whose_json_ld_holds_lone_surrogates_is_repaired_and_says_so(tmp_path):
+    from classifier import read_texts
+
+    page = tmp_path / "p.html"
+    page.write_text('<html><head><script type="application/ld+json">{"headline": "Le Maroc\\ud83d"}</script>'
+                    "</head><body><article><p>Le corps de l'article.</p></article></body></html>", encoding="utf-8")
+    corpus = read_texts(file=page)
+    assert corpus.texts[0].startswith("Le Maroc\ufffd") and corpus.repaired == [str(page)]

@@ -40,7 +40,10 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
         content, _ = read_text(file)
         if not content.strip():
             raise DataError(f"{file}: the file is empty")
-        return Corpus(str(file), [file.stem], [_page_text(content, file)], [[]], has_tags=False)
+        page = _page_text(content, file)
+        fixed = repair_surrogates(page)  # an HTML page's JSON-LD may escape them
+        return Corpus(str(file), [file.stem], [fixed], [[]], has_tags=False,
+                      repaired=[str(file)] if fixed != page else [])
     if text is None or text == "-":
         text = _read_stdin()
     if not text.strip():

@@ -15,7 +15,15 @@ from typing import Any
 from classifier.corpus.articles import split_tags
 from classifier.corpus.duplicates import find_duplicates, groups, text_key
 from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
-from classifier.corpus.reader import REPAIRED, TABLE_KINDS, decode, file_kind, iter_records, read_bytes
+from classifier.corpus.reader import (
+    REPAIRED,
+    TABLE_KINDS,
+    decode,
+    file_kind,
+    iter_records,
+    read_bytes,
+    repair_surrogates,
+)
 from classifier.corpus.tagmap import apply_tag_map
 from classifier.errors import DataError, ParseError
 from classifier.fileio import atomic_write_text
@@ -167,6 +175,7 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
             raise DataError(f"{target}: is one of the inputs; writing it would overwrite it; choose another --out")
     progress("reading", 0, 0)
     for article in _articles([Path(p) for p in paths], profile, cols, report, rejects):
+        _repair(article, report, rejects)
         if tag_map:
             article.tags = apply_tag_map([article.tags], tag_map)[0]
         reason = None
@@ -193,6 +202,17 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     atomic_write_text(out, "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in kept))
     atomic_write_text(report.rejects, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     return report
+
+
+def _repair(article: Article, report: ImportReport, rejects: list[dict]) -> None:
+    """Lone surrogates that came some other way than a JSONL record (which the reader repairs), such
+    as an HTML page's JSON-LD, replaced by U+FFFD: counted and listed, as the reader's are."""
+    fields = vars(article)
+    fixed = repair_surrogates(fields)
+    if fixed != fields:
+        fields.update(fixed)
+        report.repaired += 1
+        rejects.append({"source": article.source, "status": "repaired", "reason": REPAIRED})
 
 
 def _nothing_imported(paths: list[Path], report: ImportReport, rejects: list[dict]) -> DataError:
