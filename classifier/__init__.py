@@ -24,6 +24,7 @@ _WHERE = {
     "EvaluateResult": "classifier.api.evaluating", "evaluate": "classifier.api.evaluating",
     "cross_validate": "classifier.api.evaluating", "stats": "classifier.api.corpora",
     "import_corpus": "classifier.api.corpora", "load_model": "classifier.api.runs", "save_model": "classifier.api.runs",
+    "WriteError": "classifier.errors",
 }
 
 __all__ = sorted([*_WHERE, "__version__"])

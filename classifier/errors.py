@@ -19,5 +19,13 @@ class NotFittedError(ClassifierError, AttributeError):
     """A model was used for prediction before it was trained."""
 
 
+class WriteError(ClassifierError, OSError):
+    """An output could not be written (a full disk, a file size limit, no permission); the message
+    names what, and says what was left as it was."""
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno N] ..." form, though errno is kept
+        return str(self.args[0]) if self.args else ""
+
+
 class ParseError(DataError):
     """A saved page could not be turned into an article (the message says what was missing)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -9,6 +10,28 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from classifier.errors import WriteError
+
+_WHY = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+        errno.EFBIG: "past the largest file allowed here (the file system's or this process's limit)",
+        errno.EROFS: "the file system is read-only", errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there"}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in words: its message and, for the usual write
+    failures, what it means ("No space left on device: the disk is full")."""
+    said = exc.strerror or str(exc) or type(exc).__name__
+    return f"{said}: {_WHY[exc.errno]}" if exc.errno in _WHY else said
+
+
+def write_error(path: Path, exc: OSError, left: str) -> WriteError:
+    """A `WriteError` for `path` that `exc` stopped: "PATH: could not be written (why); LEFT", with the
+    file and the reason also in its `filename` and `strerror`."""
+    error = WriteError(f"{path}: could not be written ({os_reason(exc)}); {left}")
+    error.errno, error.filename, error.strerror = exc.errno, str(path), os_reason(exc)
+    return error
 
 
 def sha256_of(path: Path) -> str:
@@ -29,19 +52,26 @@ def _umask_mode() -> int:
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """Call `write(tmp)` on a temporary file beside `path`, fsync it, then rename it over `path`.
 
-    On any error (or interrupt) the temporary file is removed and `path` is left as it was."""
+    On any error (or interrupt) the temporary file is removed and `path` is left as it was; an
+    `OSError` (a full disk, a file size limit) comes as a `WriteError` naming `path` and why."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; give the file the usual permissions
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise write_error(path, exc, "nothing was written") from exc
+    os.close(fd)
+    try:
+        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; give the file the usual permissions
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            left = "the file there is unchanged" if path.exists() else "nothing was written"
+            raise write_error(path, exc, left) from exc
         raise
 
 

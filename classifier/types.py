@@ -28,6 +28,7 @@ class Corpus:
     skipped: list[Skipped] = field(default_factory=list)
     tag_merges: dict[str, str] = field(default_factory=dict)  # variant spelling -> kept spelling
     has_tags: bool = True
+    repaired: list[str] = field(default_factory=list)  # "file:line" of records whose lone surrogates became U+FFFD
 
     def __len__(self) -> int:
         return len(self.ids)

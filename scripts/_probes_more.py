@@ -253,13 +253,16 @@ def many_tags(ctx: Ctx) -> Verdict:
 
 # -- ordinary bad input ------------------------------------------------------------------------
 
-def _input(name: str, what: str, content, *words: str, command: str = "train", lenient: bool = False) -> None:
+def _input(name: str, what: str, content, *words: str, command: str = "train", lenient: bool = False,
+           judge=None) -> None:
     def run(ctx: Ctx) -> Verdict:
         path = ctx.write(name, content(ctx) if callable(content) else content)
         args = ("predict", "--file", path, "--model", ctx.base) if command == "predict" else \
                ("import", path, "--out", ctx.dir / "out.jsonl", "-q") if command == "import" else \
                ("stats", path) if command == "stats" else ("train", path, "--min-tag-count", 3, "-q")
         r = ctx.cli(*args)
+        if judge is not None:
+            return judge(ctx, path, r)
         return settled(r) if lenient else error(r, *words) if words or content == "" else ok(r)
     run.__name__ = f"{command}_{what.split(':')[0]}"
     probe("input", f"{command}: {what}")(run)
@@ -267,6 +270,22 @@ def _input(name: str, what: str, content, *words: str, command: str = "train", l
 
 def _lines(ctx: Ctx, n: int | None = None) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ctx.records()[:n])
+
+
+def _rejected_and_listed(line: int):
+    """How `import` must meet one bad record among good ones. It rejects bad records by design and
+    imports the rest (a site's export with one broken row is still worth importing), so exit 0 is
+    right here where train, predict and stats must stop: provided the summary counts the rejected
+    record and names the rejects file, and that file names the record's line."""
+    def judge(ctx: Ctx, path, r) -> Verdict:
+        if (v := ok(r)) != CLEAN:
+            return v
+        rejects = ctx.dir / "out.rejects.jsonl"
+        listed = rejects.exists() and f"{path}:{line}" in rejects.read_text(encoding="utf-8")
+        return first(check("rejected 1" in r.out and str(rejects) in r.out, "wrong",
+                           "the summary does not count the rejected record and name the rejects file"),
+                     check(listed, "wrong", f"the rejects file does not name {path.name}:{line}"))
+    return judge
 
 
 def _broken_at(line: int):
@@ -280,9 +299,10 @@ def _broken_at(line: int):
 for command in ("train", "predict", "import", "stats"):
     _input("empty.jsonl", "empty_file: an empty file", "", "empty.jsonl", command=command)
     _input("junk.jsonl", "binary: random bytes", random.Random(0).randbytes(50_000), "junk.jsonl", command=command)
-    _input("bad.jsonl", "broken_line: a broken JSON line at line 100", _broken_at(100), "line 100", command=command)
+    _input("bad.jsonl", "broken_line: a broken JSON line at line 100", _broken_at(100), "line 100", command=command,
+           judge=_rejected_and_listed(100) if command == "import" else None)
     _input("arr.jsonl", "not_object: a line that is a JSON array", lambda c: _lines(c, 20) + "[1, 2]\n" + _lines(c, 20),
-           "line 21", command=command)
+           "line 21", command=command, judge=_rejected_and_listed(21) if command == "import" else None)
     _input("bad.parquet", "corrupt_parquet: random bytes named .parquet", random.Random(1).randbytes(5000),
            "bad.parquet", command=command)
     _input("crlf.jsonl", "crlf: CRLF line ends", lambda c: _lines(c).replace("\n", "\r\n"), command=command)

@@ -146,3 +146,36 @@ def test_corpus_stream_reads_again_and_keeps_what_the_first_read_found(tmp_path)
     assert stream.tags() == [["santé"], ["santé"], ["santé"]] and stream.tag_merges == {"Santé": "santé"}
     corpus = stream.corpus()
     assert len(corpus) == 3 and corpus.texts == [] and corpus.tags == stream.tags()
+
+
+def test_many_tags_are_deduplicated_in_linear_time_and_bounded(monkeypatch):
+    import time
+
+    monkeypatch.setenv("CLASSIFIER_MAX_TAGS", "100000")
+    many = [f"t{i}" for i in range(50_000)] * 2
+    start = time.perf_counter()
+    tags = split_tags(many, "here")
+    assert tags == many[:50_000]  # order kept, repeats gone
+    merged, merges = merge_tag_variants([tags + ["T0"], ["t0"]])
+    assert merges == {"T0": "t0"} and merged[0] == tags
+    assert time.perf_counter() - start < 5  # a list scan per tag took about 25 s here
+    monkeypatch.setenv("CLASSIFIER_MAX_TAGS", "1000")
+    assert len(split_tags(many[:1000], "here")) == 1000
+    with pytest.raises(DataError, match=r"f\.jsonl:4: field 'tags': 1,001 tags on one article, over the bound "
+                                        r"of 1,000; .*--tags-col.*CLASSIFIER_MAX_TAGS"):
+        split_tags(many[:1001], "f.jsonl:4: field 'tags'")
+
+
+def test_records_with_lone_surrogates_are_read_repaired_and_listed(tmp_path):
+    from classifier.corpus.articles import CorpusStream
+
+    rows = [{"id": str(i), "text": f"texte {i}", "tags": ["a"]} for i in range(3)]
+    p = write_jsonl(tmp_path / "s.jsonl", rows)
+    p.write_text(p.read_text(encoding="utf-8") + '{"id": "x", "text": "cut \\ud83d", "tags": ["b\\ud800"]}\n',
+                 encoding="utf-8")
+    corpus = load_articles(p)
+    assert corpus.repaired == [f"{p}:4"] and corpus.texts[3] == "cut \ufffd" and corpus.tags[3] == ["b\ufffd"]
+    stream = CorpusStream(p)
+    for _ in stream.texts():
+        pass
+    assert stream.corpus().repaired == [f"{p}:4"]

@@ -235,6 +235,18 @@ def test_evaluate_table_compare_and_learning_curve(run_dir, mini_path, tmp_path)
     assert "delta" in r.stdout and "+0.0000" in r.stdout and "learning curve" in r.stdout
 
 
+def test_evaluate_compare_json_gives_both_views_labelled(run_dir, mini_path, tmp_path):
+    r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path / "e"), "--quiet",
+            "--compare", run_dir, "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    c = out["comparison"]
+    assert c["a"] == c["b"] == out["compared_with"] == out["model"]
+    assert c["all_gold_tags"]["micro_f1"] == {"a": out["all_gold_tags"]["micro_f1"],
+                                              "b": out["all_gold_tags"]["micro_f1"], "delta": 0.0}
+    assert c["known_tags"]["macro_f1"] == {"a": out["macro_f1"], "b": out["macro_f1"], "delta": 0.0}
+
+
 def test_evaluate_cross_validation(run_dir, mini_path, tmp_path):
     r = run("evaluate", str(mini_path), "--model", run_dir, "--cv", "3", "--quiet", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
@@ -283,6 +295,10 @@ def test_import_bad_input(tmp_path):
     assert r.exit_code == 1 and "no such file" in r.output
     r = run("import", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--dedupe", "maybe")
     assert r.exit_code == 2 and "dedupe" in r.output  # a misused option
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    r = run("import", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "o.jsonl"))
+    assert r.exit_code == 1 and "nothing imported from" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o.jsonl").exists()
 
 
 def test_train_warns_about_shared_articles(mini_path, tmp_path):
@@ -327,5 +343,97 @@ def test_predict_and_evaluate_name_the_run_they_used(run_dir, mini_path, tmp_pat
     r = run("predict", "--model", run_dir, "Le Maroc et Israël")
     assert r.exit_code == 0 and f"model: {Path(run_dir).resolve()}" in r.stderr
     assert "model:" not in run("predict", "--model", run_dir, "Le Maroc", "--quiet").stderr
+    r = run("predict", "--model", run_dir, "Le Maroc et Israël", "--format", "json", "--quiet")
+    assert [p["model"] for p in json.loads(r.stdout)] == [str(Path(run_dir).resolve())]
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "jsonl", "--quiet")
+    assert {"id", "tags", "scores"} <= set(json.loads(r.stdout.splitlines()[0])) and '"model"' not in r.stdout
     r = run("evaluate", str(mini_path), "--model", run_dir, "--out", str(tmp_path), "--quiet", "--format", "json")
     assert json.loads(r.stdout)["model"] == str(Path(run_dir).resolve())
+
+
+def test_lone_surrogates_are_repaired_and_reported_by_every_command(run_dir, mini_path, tmp_path):
+    data = tmp_path / "s.jsonl"
+    data.write_text(mini_path.read_text(encoding="utf-8")
+                    + '{"id": "s\\ud800", "title": "x\\udfff", "text": "bad \\ud800 char", "tags": ["a\\ud800"]}\n',
+                    encoding="utf-8")
+    said = "repaired 1 record(s): a lone UTF-16 surrogate"
+    for args in (("predict", "--model", run_dir, "--file", str(data), "--format", "jsonl"), ("stats", str(data))):
+        r = run(*args)
+        assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+        assert said in r.output and f"{data}:151" in r.output
+    r = run("import", str(data), "--out", str(tmp_path / "o.jsonl"), "--quiet")
+    assert r.exit_code == 0 and "repaired 1 record(s)" in r.stdout, r.output
+    r = run("train", str(data), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert any(f"{data}:151" in w for w in json.loads(r.stdout)["warnings"])
+
+
+def test_a_full_disk_while_saving_a_run_is_one_line_and_keeps_latest(mini_path, tmp_path, monkeypatch):
+    import errno
+
+    import joblib
+
+    from classifier.api.runs import latest_run
+
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(tmp_path / "root"))
+    assert run("train", str(mini_path), "--min-tag-count", "3", "--quiet").exit_code == 0
+    before = latest_run()
+
+    def full(obj, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full)
+    r = run("train", str(mini_path), "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 1 and "Traceback" not in r.output and r.output.count("\n") == 1, r.output
+    assert "the run could not be written (model.joblib: No space left on device: the disk is full)" in r.output
+    assert latest_run() == before and len(list((tmp_path / "root").iterdir())) == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_predictions_that_cannot_be_written_fail_instead_of_being_cut_silently(trained):
+    from classifier import WriteError, predict
+    from classifier.cli.options import Format
+    from classifier.cli.output import PredictionWriter
+
+    writer = PredictionWriter(Format.jsonl, headed=True)
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        writer.out = full
+        with pytest.raises(WriteError, match="standard output: the predictions could not be written "
+                                             r"\(No space left on device\); it is cut short"):
+            writer.write(predict(trained.model, ["Le Maroc et Israël"]))
+
+
+def test_a_write_cut_short_by_a_size_limit_is_an_error_not_a_silent_truncation(tmp_path):
+    """A large buffered write to stdout that a file size limit cuts short reports success in CPython;
+    the writer must notice."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    code = ("from classifier.cli.output import PredictionWriter; from classifier.cli.options import Format; "
+            "from classifier.types import Prediction; "
+            "PredictionWriter(Format.jsonl, headed=True).write([Prediction(str(i), ['a'], {'a': 0.9}) "
+            "for i in range(20000)])")
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10000, 10000))
+
+    with open(tmp_path / "out.jsonl", "w") as out:
+        done = subprocess.run([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=limited, timeout=60)
+    assert done.returncode != 0 and "could not be written (File too large)" in done.stderr, done.stderr
+
+
+def test_any_other_os_error_is_one_line_naming_its_file(capsys):
+    import typer
+
+    from classifier.cli.output import run as run_action
+
+    def blocked():
+        raise NotADirectoryError(20, "Not a directory", "corpus.jsonl/out")
+
+    with pytest.raises(typer.Exit) as caught:
+        run_action(blocked)
+    assert caught.value.exit_code == 1 and capsys.readouterr().err == "error: corpus.jsonl/out: Not a directory\n"

@@ -95,3 +95,43 @@ def test_out_naming_an_input_is_refused(tmp_path):
     with pytest.raises(DataError, match="is one of the inputs"):
         import_paths([tmp_path], page)
     assert page.read_bytes() == before
+
+
+def test_lone_surrogates_are_repaired_counted_and_listed(tmp_path):
+    src = tmp_path / "s.jsonl"
+    src.write_text('{"id": "x", "title": "t\\ud800", "text": "un texte \\udfff", "tags": ["a"]}\n', encoding="utf-8")
+    report = import_paths([src], tmp_path / "out.jsonl")
+    assert report.imported == 1 and report.repaired == 1 and report.to_dict()["repaired"] == 1
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["text"] == "un texte \ufffd"
+    assert {"source": f"{src}:1", "status": "repaired"}.items() <= read_jsonl(tmp_path / "out.rejects.jsonl")[0].items()
+
+
+def test_an_import_of_no_article_fails_naming_the_inputs_and_why_and_writes_nothing(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "kept"}\n', encoding="utf-8")  # an earlier import
+    empty, junk, untagged = tmp_path / "empty.jsonl", tmp_path / "junk.parquet", tmp_path / "untagged.jsonl"
+    empty.write_bytes(b"")
+    junk.write_bytes(b"not parquet at all")
+    untagged.write_text('{"id": 1, "text": "un texte"}\n', encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    for paths, said in (([empty], r"empty\.jsonl: no record found \(empty"),
+                        ([tmp_path / "folder"], r"folder: no record found"),
+                        ([junk], r"junk\.parquet: every record was rejected \(parse failure: 1\); the first, "
+                                 r".*junk\.parquet: parse failure: cannot read as PARQUET"),
+                        ([empty, untagged], r"empty\.jsonl, .*untagged\.jsonl: every record was rejected \(no tags: 1\)"
+                                            r".*--allow-untagged")):
+        with pytest.raises(DataError, match="nothing imported from .*" + said):
+            import_paths(paths, out)
+    assert out.read_text(encoding="utf-8") == '{"id": "kept"}\n' and not (tmp_path / "out.rejects.jsonl").exists()
+    assert import_paths([untagged], out, require_tags=False).imported == 1
+
+
+def test_lone_surrogates_from_a_page_json_ld_are_repaired_and_listed(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "keywords": '
+                    '["Maroc\\ud800", "Politique"]}</script></head><body><article><h1>Titre</h1><p>Le corps de '
+                    "l'article.</p></article></body></html>", encoding="utf-8")
+    report = import_paths([page], tmp_path / "out.jsonl")
+    assert report.imported == 1 and report.repaired == 1
+    assert "Maroc\ufffd" in read_jsonl(tmp_path / "out.jsonl")[0]["tags"]
+    assert read_jsonl(tmp_path / "out.rejects.jsonl")[0]["status"] == "repaired"

@@ -184,3 +184,16 @@ def test_a_bad_record_in_a_part_names_that_part(tmp_path):
     (folder / "b.jsonl").write_text('{"text": "y"}\n{broken\n')
     with pytest.raises(DataError, match=r"b\.jsonl:2: invalid JSON"):
         list(iter_records(folder))
+def test_lone_surrogates_are_replaced_and_their_records_listed(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "a\\ud800", "title": "t\\udfff", "text": "bad \\uDC00 x", "tags": ["t\\ud800"], '
+                    '"k\\ud800": [{"n": "\\ud800"}]}\n'
+                    '{"id": "b", "text": "an emoji \\ud83d\\ude00 is a whole pair", "note": "C:\\\\ud800"}\n',
+                    encoding="utf-8")
+    repaired = []
+    records = [r for _, r in iter_records(path, repaired=repaired)]
+    assert repaired == [f"{path}:1"]
+    assert records[0] == {"id": "a\ufffd", "title": "t\ufffd", "text": "bad \ufffd x", "tags": ["t\ufffd"],
+                          "k\ufffd": [{"n": "\ufffd"}]}
+    assert records[1]["text"] == "an emoji \U0001F600 is a whole pair" and records[1]["note"] == "C:\\ud800"
+    json.dumps(records, ensure_ascii=False).encode("utf-8")  # each can be written as UTF-8 now

@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 
@@ -248,3 +249,28 @@ def test_unfinished_saves_of_killed_trainings_are_removed_and_reported(mini_path
     result = train(mini_path, out=tmp_path / "run", min_tag_count=3)
     assert not stale.exists() and live.exists()  # a save still running is left alone
     assert any(str(stale) in note and "killed" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("code", [errno.EFBIG, errno.ENOSPC])
+def test_a_run_that_cannot_be_written_says_why_and_leaves_latest_and_no_partial_run(trained, mini_path, tmp_path,
+                                                                                    monkeypatch, code):
+    from classifier import WriteError
+    from classifier.api import runs
+
+    monkeypatch.setenv("CLASSIFIER_ARTIFACTS", str(tmp_path / "root"))
+    first = train(mini_path, min_tag_count=3)
+
+    def full(obj, path, *args, **kwargs):
+        open(path, "wb").write(b"half a model")
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(joblib, "dump", full)
+    with pytest.raises(WriteError, match=rf"the run could not be written \(model\.joblib: {os.strerror(code)}: .*\); "
+                                         r"nothing of it was left and `latest` still names"):
+        train(mini_path, min_tag_count=3)
+    assert runs.latest_run() == first.run_dir.resolve()
+    assert sorted(p.name for p in (tmp_path / "root").iterdir()) == ["latest", first.run_dir.name]
+    load_model()  # the older run, whole
+    with pytest.raises(WriteError, match=r"the run could not be written .*each of its files that was not rewritten"):
+        save_model(trained.model, first.run_dir, {})  # an existing run, rewritten in place
+    load_model(first.run_dir)

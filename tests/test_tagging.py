@@ -144,3 +144,21 @@ def test_top_k_1_gives_the_highest_scored_tag(trained):
         for one, full in zip(top, predict(trained.model, texts, **options)):
             assert one.tags == [next(iter(full.scores))] == [next(iter(one.scores))], options
             assert full.scores[one.tags[0]] == max(full.scores.values())
+
+
+def test_a_text_with_lone_surrogates_is_repaired_and_says_so():
+    from classifier import read_texts
+
+    assert read_texts("café").repaired == []
+    corpus = read_texts("caf\udcff au lait")  # what the shell gives for an argument that is not UTF-8
+    assert corpus.texts == ["caf\ufffd au lait"] and corpus.repaired == ["the text"]
+
+
+def test_a_page_whose_json_ld_holds_lone_surrogates_is_repaired_and_says_so(tmp_path):
+    from classifier import read_texts
+
+    page = tmp_path / "p.html"
+    page.write_text('<html><head><script type="application/ld+json">{"headline": "Le Maroc\\ud83d"}</script>'
+                    "</head><body><article><p>Le corps de l'article.</p></article></body></html>", encoding="utf-8")
+    corpus = read_texts(file=page)
+    assert corpus.texts[0].startswith("Le Maroc\ufffd") and corpus.repaired == [str(page)]

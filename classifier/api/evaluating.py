@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from classifier.api import runs
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
+from classifier.corpus.reader import repaired_note
 from classifier.errors import DataError
 from classifier.evaluation.scoring import align_tags, compare, evaluate_model
 from classifier.evaluation.splits import nested_samples, stratified_folds
@@ -29,6 +30,7 @@ class EvaluateResult:
     paths: dict[str, Path]
     comparison: dict[str, Any] | None = None
     learning: list[dict[str, Any]] | None = None
+    notes: list[str] = field(default_factory=list)  # what was read in a way that needs saying
 
 
 def evaluate(data: str | Path | None = None, *, model: str | Path | None = None, out: str | Path | None = None,
@@ -68,7 +70,8 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     paths = write_report(ev, Path(out) if out is not None else run_dir,
                          cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
                          learning=learning, progress=progress)
-    return EvaluateResult(ev, paths, comparison, learning)
+    notes = [repaired_note(corpus.repaired)] if corpus.repaired else []
+    return EvaluateResult(ev, paths, comparison, learning, notes)
 
 
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from classifier.errors import DataError, ModelError
-from classifier.fileio import atomic_write, atomic_write_text, sha256_of, write_json
+from classifier.errors import DataError, ModelError, WriteError
+from classifier.fileio import atomic_write, atomic_write_text, os_reason, sha256_of, write_json
 
 FORMAT = "news-tag-classifier"
 FORMAT_VERSION = 3  # 2: one-byte primal weights instead of the dual form; 3: the package's new module layout
@@ -95,14 +95,22 @@ def save_model(model: Any, run_dir: Path, manifest: dict[str, Any], *, exclusive
 
     A new run folder is written whole beside its final place and renamed into it, so an interrupted
     save leaves no half-written run; an existing folder has each file replaced atomically, unless
-    `exclusive`, when a folder that exists (or appears meanwhile) raises `FileExistsError`."""
+    `exclusive`, when a folder that exists (or appears meanwhile) raises `FileExistsError`. A save
+    that fails (a full disk, a file size limit) raises `WriteError` saying why; nothing of it is left."""
     run_dir = Path(run_dir)
     if run_dir.exists():
         if exclusive:
             raise FileExistsError(run_dir)
-        return _write_run(model, run_dir, manifest)
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.{os.getpid()}.", suffix=".partial"))
+        try:
+            return _write_run(model, run_dir, manifest)
+        except OSError as exc:
+            raise _unsaved(run_dir, exc, "each of its files that was not rewritten is as it was") from None
+    try:
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.{os.getpid()}.",
+                                        suffix=".partial"))
+    except OSError as exc:
+        raise _unsaved(run_dir, exc, "nothing was written") from None
     try:
         _write_run(model, staging, manifest)
         try:
@@ -111,10 +119,21 @@ def save_model(model: Any, run_dir: Path, manifest: dict[str, Any], *, exclusive
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                 raise FileExistsError(run_dir) from None
             raise
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            raise _unsaved(run_dir, exc, "nothing of it was left and `latest` still names the run it named") from None
         raise
     return run_dir / MODEL_FILE
+
+
+def _unsaved(run_dir: Path, exc: OSError, left: str) -> WriteError:
+    """The error for a run that could not be written: where, why (the file and the reason), what was left."""
+    why = os_reason(exc)
+    if isinstance(exc, WriteError):
+        why = f"{Path(exc.filename).name}: {exc.strerror}" if exc.filename else str(exc)
+    return WriteError(f"{run_dir}: the run could not be written ({why}); {left}; free some space, or give "
+                      "another --out or CLASSIFIER_ARTIFACTS")
 
 
 def save_new_run(model: Any, manifest: dict[str, Any], root: Path | None = None) -> Path:
@@ -153,7 +172,11 @@ def point_latest(run_dir: Path, root: Path | None = None) -> None:
     except OSError:
         tmp.unlink(missing_ok=True)
         # a file renamed over the old pointer: if this write fails (a full disk), the old one stays
-        atomic_write_text(link, str(Path(run_dir).resolve()) + "\n")
+        try:
+            atomic_write_text(link, str(Path(run_dir).resolve()) + "\n")
+        except WriteError as exc:
+            raise WriteError(f"{run_dir} was saved, but {link} could not be pointed at it ({exc.strerror}); it "
+                             f"still names the run it named; pass --model {run_dir} to use the new one") from None
 
 
 def latest_run(root: Path | None = None) -> Path | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.corpus.articles import iter_articles, load_articles
-from classifier.corpus.reader import OnError, file_kind, is_corpus_file, read_text
+from classifier.corpus.reader import OnError, file_kind, is_corpus_file, read_text, repair_surrogates
 from classifier.errors import DataError
 from classifier.model import TagModel
 from classifier.parallel import map_texts
@@ -28,7 +28,8 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
     """The texts to tag, as an unlabeled `Corpus`: `text` itself ("-" or None with no file: stdin),
     or `file`, a saved page or plain-text article (one text, cleaned as `import` cleans pages; any
     suffix but a corpus's; .gz and Windows-1252 allowed) or a JSONL/CSV/Parquet corpus (one text per
-    record, skipped records listed)."""
+    record, skipped records listed). A text with lone surrogates (an argument whose bytes were not
+    UTF-8 comes so from the shell) has them replaced by U+FFFD and is listed in `repaired`."""
     if text is not None and file is not None:
         raise DataError("give either a TEXT argument or --file, not both")
     if file is not None:
@@ -39,12 +40,16 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
         content, _ = read_text(file)
         if not content.strip():
             raise DataError(f"{file}: the file is empty")
-        return Corpus(str(file), [file.stem], [_page_text(content, file)], [[]], has_tags=False)
+        page = _page_text(content, file)
+        fixed = repair_surrogates(page)  # an HTML page's JSON-LD may escape them
+        return Corpus(str(file), [file.stem], [fixed], [[]], has_tags=False,
+                      repaired=[str(file)] if fixed != page else [])
     if text is None or text == "-":
         text = _read_stdin()
     if not text.strip():
         raise DataError("the text is empty; give an article's title and body")
-    return Corpus("<text>", ["1"], [text], [[]], has_tags=False)
+    fixed = repair_surrogates(text)
+    return Corpus("<text>", ["1"], [fixed], [[]], has_tags=False, repaired=["the text"] if fixed != text else [])
 
 
 def _page_text(content: str, file: Path) -> str:

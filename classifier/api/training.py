@@ -10,7 +10,7 @@ from typing import Any
 
 from classifier.api import runs
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, CorpusStream, load_articles
-from classifier.corpus.reader import OnError
+from classifier.corpus.reader import OnError, repaired_note
 from classifier.errors import DataError
 from classifier.fileio import sha256_of
 from classifier.model import TagModel
@@ -73,6 +73,8 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
             notes.append(f"--dask: the {model.solver_} path was chosen ({len(source.ids)} articles), which runs "
                          "on this machine; nothing was sent to the cluster (--solver primal sends the per-tag fits)")
     corpus = source.corpus()
+    if corpus.repaired:
+        notes.append(repaired_note(corpus.repaired))
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
@@ -143,6 +145,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
         "training_data": {
             "path": str(path.resolve()), "sha256": _digest(path), "articles": len(corpus),
             "skipped": len(corpus.skipped), "skipped_examples": [vars(s) for s in corpus.skipped[:20]],
+            "repaired": len(corpus.repaired),
             "tag_merges": corpus.tag_merges,
         },
         "settings": params,

@@ -144,13 +144,13 @@ def predict(
         if not quiet:
             typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
-        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold)
+        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold,
+                                         model=tagger.manifest_["run_dir"])
         done = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
                                       on_error=on_error.value):
-                for s in batch.skipped:
-                    typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
+                output.warn_read([(s.where, s.reason) for s in batch.skipped], batch.repaired)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
                                           min_share=min_share))
                 done += len(batch)
@@ -176,8 +176,7 @@ def _predict_on_cluster(file: Path | None, model: Path | None, out: Path | None,
                                       threshold=threshold, min_share=min_share, progress=reporter, **columns)
 
     summary = output.run(work)
-    for where, reason in summary["skipped"]:
-        typer.echo(f"warning: skipped {where}: {reason}", err=True)
+    output.warn_read(summary["skipped"], summary["repaired"])
     if not quiet:
         typer.echo(f"Tagged {summary['articles']} articles in {summary['parts']} parts into {summary['out']} "
                    f"(model {summary['model']})", err=True)
@@ -222,6 +221,8 @@ def evaluate(
         summary = {k: result[k] for k in ("folds", "mean", "std", "data", "model")}
         output.echo_json(summary) if format == Format.json else typer.echo("\n".join(output.cv_lines(result)))
         return
+    for note in result.notes:
+        typer.echo(f"warning: {note}", err=True)
     summary, lines = output.evaluate_summary(result)
     output.echo_json(summary) if format == Format.json else typer.echo("\n".join(lines))
 

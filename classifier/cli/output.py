@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,9 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def run(action: Callable[[], Any]) -> Any:
-    """`action()`, with the tool's own errors turned into a one-line message and exit code 1."""
+    """`action()`, with the tool's own errors turned into a one-line message and exit code 1, and so
+    any other operating-system error (a full disk, a file that cannot be read or written) with
+    the file it names; a closed pipe (`| head`) ends quietly, as click has it."""
     from classifier import ClassifierError
 
     try:
@@ -29,10 +32,53 @@ def run(action: Callable[[], Any]) -> Any:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        fail(f"{exc.filename}: {exc.strerror}" if exc.filename else f"{exc.strerror or exc} ({type(exc).__name__})")
+
+
+def repaired_line(places: list[str]) -> str:
+    """Which records were read with U+FFFD for a lone surrogate (the reader's repair), the first five named."""
+    return (f"repaired {len(places)} record(s): a lone UTF-16 surrogate (\\ud800 without its pair) replaced by "
+            "U+FFFD: " + _shorten(places, 5))
+
+
+def warn_read(skipped: list[tuple[str, str]], repaired: list[str]) -> None:
+    """Warnings on stderr for the records a read skipped ((where, reason) pairs) and repaired."""
+    for where, reason in skipped:
+        typer.echo(f"warning: skipped {where}: {reason}", err=True)
+    if repaired:
+        typer.echo(f"warning: {repaired_line(repaired)}", err=True)
 
 
 def echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False))
+    text = json.dumps(payload, ensure_ascii=False) + "\n"
+    run(lambda: write_stdout(text))
+
+
+def write_stdout(text: str, out: Any = None, what: str = "the output could not be written ({})") -> None:
+    """Write `text` to stdout (or `out`) whole or fail with a `WriteError` saying `what` (its {} the
+    reason): on a file descriptor, os.write until every byte is out, since CPython can report a large
+    buffered write cut short by a full disk or a file size limit as a success."""
+    from classifier import WriteError
+
+    out = out or sys.stdout
+    try:
+        out.flush()
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+            out.write(text)
+            out.flush()
+            return
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise WriteError("standard output: " + what.format(exc.strerror or exc)) from None
 
 
 class Reporter:
@@ -118,17 +164,19 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
 class PredictionWriter:
     """Writes predictions to stdout batch by batch in one `format`, so a corpus streams through:
     jsonl and csv a line per article, json one array, table a block per article (headed by its id
-    when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach)."""
+    when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach).
+    In json each prediction also names the run it came from (`model`); jsonl keeps score.py's lean
+    lines (the run is named on stderr)."""
 
-    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5):
-        self.format, self.headed, self.count, self.cut = format, headed, 0, cut
+    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5, model: str | None = None):
+        self.format, self.headed, self.count, self.cut, self.model = format, headed, 0, cut, model
         self.out = sys.stdout
 
     def write(self, predictions: list) -> None:
         if self.format == Format.jsonl:
             text = "".join(p.to_json() + "\n" for p in predictions)
         elif self.format == Format.json:
-            text = "".join(("[\n" if self.count + i == 0 else ",\n") + p.to_json() for i, p in enumerate(predictions))
+            text = "".join(("[\n" if self.count + i == 0 else ",\n") + self._json(p) for i, p in enumerate(predictions))
         elif self.format == Format.csv:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
@@ -142,8 +190,12 @@ class PredictionWriter:
                 text = (f"(decided: score >= {self.cut:g}" + (", each tag's tuned threshold" if self.cut == 0.5 else "")
                         + "; probability: calibrated)\n" + text)
         self.count += len(predictions)
-        self.out.write(text)
-        self.out.flush()
+        self._emit(text)
+
+    def _json(self, p: Any) -> str:
+        if self.model is None:
+            return p.to_json()
+        return json.dumps({**p.to_dict(), "model": self.model}, ensure_ascii=False)
 
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
@@ -155,9 +207,13 @@ class PredictionWriter:
                          + ("" if probability is None else f"  {probability:>11.4f}"))
         return "\n".join(lines) + "\n"
 
+    def _emit(self, text: str) -> None:
+        write_stdout(text, self.out, f"the predictions could not be written ({{}}); it is cut short, {self.count} "
+                     "article(s) into the tagging")
+
     def close(self) -> None:
         if self.format == Format.json:
-            self.out.write("[]\n" if self.count == 0 else "\n]\n")
+            self._emit("[]\n" if self.count == 0 else "\n]\n")
 
 
 def cv_lines(result: dict[str, Any]) -> list[str]:
@@ -173,10 +229,11 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
     ev = result.evaluation
     payload = {**ev.metrics, "articles": len(ev.ids), "unknown_tag_uses": sum(ev.unknown_tags.values()),
                "all_gold_tags": ev.metrics_all_gold, "report": str(result.paths["report"]),
-               "model": ev.manifest.get("run_dir")}
+               "model": ev.manifest.get("run_dir"), "warnings": result.notes}
     if result.comparison:
-        payload["comparison"] = {k: v["delta"] for k, v in result.comparison["metrics"].items()}
-        payload["compared_with"] = result.comparison["b"]
+        c = result.comparison  # both views the table shows, each metric as {a, b, delta}
+        payload["comparison"] = {"a": c["a"], "b": c["b"], "all_gold_tags": c["metrics"], "known_tags": c["known_tags"]}
+        payload["compared_with"] = c["b"]
     lines = [f"Evaluated {ev.manifest.get('run_dir')} on {len(ev.ids)} articles from {ev.data_path}"]
     if ev.unknown_tags:
         lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
@@ -208,6 +265,8 @@ def import_lines(report: Any) -> list[str]:
              f"rejected {sum(report.rejected.values())}"]
     lines += [f"  rejected, {reason}: {n}" for reason, n in report.rejected.most_common()]
     lines += [f"  decoded {n} file(s) as {enc}" for enc, n in report.decoded.items() if enc != "utf-8"]
+    if report.repaired:
+        lines.append(f"  repaired {report.repaired} record(s): a lone UTF-16 surrogate replaced by U+FFFD")
     lines.append(f"Wrote {report.out}; rejects and merges listed in {report.rejects}")
     return lines
 
@@ -216,6 +275,7 @@ def stats_lines(s: dict[str, Any]) -> list[str]:
     tpa, chars = s["tags_per_article"], s["text_chars"]
     lines = [
         f"{s['path']}: {s['articles']} articles ({s['skipped']} skipped), {s['tags']} tags, {s['tag_uses']} tag uses",
+        *([repaired_line(s["repaired"])] if s.get("repaired") else []),
         f"tags per article: mean {tpa['mean']}, median {tpa['median']:.0f}, max {tpa['max']}; "
         f"articles without tags: {s['articles_without_tags']}",
         f"text length (characters): min {chars['min']}, p10 {chars['p10']:.0f}, median {chars['median']:.0f}, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -30,12 +31,18 @@ DEFAULT_TEST = TRAINING_DATA / "orangesum_test.jsonl.gz"
 _TAG_SEPARATORS = ("|", ";", ",", " - ")
 
 
+def max_tags() -> int:
+    """The most distinct tags one article may have: $CLASSIFIER_MAX_TAGS (default 1,000). Editors
+    give a handful; thousands mean a wrong --tags-col or --tag-sep (a text split at its commas)."""
+    return int(os.environ.get("CLASSIFIER_MAX_TAGS", 1000))
+
+
 def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
-    """A tag field as a list of stripped, NFC-normalised, de-duplicated tags.
+    """A tag field as a list of stripped, NFC-normalised, de-duplicated tags (in linear time).
 
     Accepts a list, a list written as a string (JSON, or Python's ['a', 'b']), or a delimited string
     (`sep`, or the first of | ; , ' - ' found in it). A list that holds anything but text (null, a
-    number, a nested list) is refused, naming `where`.
+    number, a nested list), or more than `max_tags()` distinct tags, is refused, naming `where`.
     """
     if value is None:
         return []
@@ -47,14 +54,18 @@ def split_tags(value: Any, where: str, sep: str | None = None) -> list[str]:
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         raise DataError(f"{where}: tags must be a list or a delimited string; got {type(value).__name__}")
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # a dict keeps the order and finds a repeat in constant time
     for tag in value:
         if not isinstance(tag, str):
             raise DataError(f"{where}: every tag must be text; got {tag!r} ({type(tag).__name__}) in {value!r}")
         tag = " ".join(unicodedata.normalize("NFC", tag).split())
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+        if tag:
+            tags[tag] = None
+    if len(tags) > (bound := max_tags()):
+        raise DataError(f"{where}: {len(tags):,} tags on one article, over the bound of {bound:,}; is it the "
+                        "tag column (--tags-col) and its separator (--tag-sep)? (raise CLASSIFIER_MAX_TAGS if "
+                        "it is real)")
+    return list(tags)
 
 
 def _listed(text: str, sep: str | None) -> Any:
@@ -89,14 +100,7 @@ def merge_tag_variants(tag_lists: list[list[str]]) -> tuple[list[list[str]], dic
             merges.update({t: keep for t in spellings if t != keep})
     if not merges:
         return tag_lists, merges
-    merged = []
-    for tags in tag_lists:
-        out: list[str] = []
-        for t in tags:
-            t = merges.get(t, t)
-            if t not in out:
-                out.append(t)
-        merged.append(out)
+    merged = [list(dict.fromkeys(merges.get(t, t) for t in tags)) for tags in tag_lists]
     return merged, merges
 
 
@@ -142,15 +146,16 @@ def iter_articles(
 ) -> Iterator[Corpus]:
     """The corpus file as consecutive `Corpus` batches of at most `batch_size` articles, read as
     they are needed (memory does not grow with the file; tag spellings are not merged). Each batch
-    lists the records skipped since the previous one. Errors as `load_articles`. `part` (from
-    `reader.split`) reads one part of the file; a part may hold no article."""
+    lists the records skipped (and repaired, see `reader`) since the previous one. Errors as
+    `load_articles`. `part` (from `reader.split`) reads one part of the file; a part may hold no article."""
     path = Path(path)
     batch = Corpus(str(path), [], [], [], has_tags=False)
     seen_text_col = False
     n_records = 0
     first_keys: list[str] = []
     skipped: list[Skipped] = []
-    for where, record in iter_records(path, on_error=on_error, skipped=skipped, part=part):
+    repaired: list[str] = []
+    for where, record in iter_records(path, on_error=on_error, skipped=skipped, part=part, repaired=repaired):
         n_records += 1
         if n_records == 1:
             first_keys = list(record)
@@ -171,8 +176,9 @@ def iter_articles(
             batch.texts.append(found[0])
             batch.tags.append(found[1])
         if len(batch) >= batch_size:
-            batch.skipped = skipped[:]
-            skipped.clear()  # the reader appends to this very list
+            batch.skipped, batch.repaired = skipped[:], repaired[:]
+            skipped.clear()  # the reader appends to these very lists
+            repaired.clear()
             yield batch
             batch = Corpus(str(path), [], [], [], has_tags=batch.has_tags)
     if n_records == 0 and part is None:
@@ -182,7 +188,7 @@ def iter_articles(
         raise DataError(f"{path}: the file has no articles (it is empty)")
     if n_records and not seen_text_col and not batch.texts:
         raise DataError(f"{path}: no field {text_col!r} in any record; fields are {first_keys}")
-    batch.skipped = skipped[:]
+    batch.skipped, batch.repaired = skipped[:], repaired[:]
     if len(batch) or batch.skipped:
         yield batch
 
@@ -206,7 +212,8 @@ def load_articles(
     With `require_tags` the tags column must exist in every record (an empty list is allowed);
     otherwise tags are read when present.
     A malformed record raises `DataError` naming the file and line, or with `on_error="skip"` is
-    skipped and listed in `Corpus.skipped` with its reason. `progress("reading", articles, 0)` is
+    skipped and listed in `Corpus.skipped` with its reason; one whose strings held a lone surrogate
+    is read with U+FFFD in its place and listed in `Corpus.repaired`. `progress("reading", articles, 0)` is
     called as batches of articles are read.
     """
     progress = progress or no_progress
@@ -218,6 +225,7 @@ def load_articles(
         corpus.texts += batch.texts
         corpus.tags += batch.tags
         corpus.skipped += batch.skipped
+        corpus.repaired += batch.repaired
         corpus.has_tags |= batch.has_tags
         progress("reading", len(corpus), 0)
     if merge_variants and corpus.has_tags:
@@ -245,6 +253,7 @@ class CorpusStream:
         self.tag_map = tag_map
         self.ids: list[str] = []
         self.skipped: list[Skipped] = []
+        self.repaired: list[str] = []
         self.tag_merges: dict[str, str] = {}
         self.has_tags = False
         self.reads = 0
@@ -256,11 +265,12 @@ class CorpusStream:
         self.reads += 1
         tag_lists: list[list[str]] = []
         if first:  # (again, after a read cut short)
-            self.ids, self.skipped, self.has_tags = [], [], False
+            self.ids, self.skipped, self.repaired, self.has_tags = [], [], [], False
         for batch in iter_articles(self.path, batch_size=self.chunk_size, **self.options):
             if first:
                 self.ids += batch.ids
                 self.skipped += batch.skipped
+                self.repaired += batch.repaired
                 self.has_tags |= batch.has_tags
                 tag_lists += batch.tags
             texts = batch.texts
@@ -289,4 +299,5 @@ class CorpusStream:
 
     def corpus(self) -> Corpus:
         """What was read, as a `Corpus` without the texts (ids, tags, skipped records, merges)."""
-        return Corpus(str(self.path), self.ids, [], self.tags(), self.skipped, self.tag_merges, self.has_tags)
+        return Corpus(str(self.path), self.ids, [], self.tags(), self.skipped, self.tag_merges, self.has_tags,
+                      self.repaired)

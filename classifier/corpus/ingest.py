@@ -15,7 +15,15 @@ from typing import Any
 from classifier.corpus.articles import split_tags
 from classifier.corpus.duplicates import find_duplicates, groups, text_key
 from classifier.corpus.pages import DEFAULT_PROFILE, PageProfile, parse_date, parse_html_page, parse_text_page
-from classifier.corpus.reader import TABLE_KINDS, decode, file_kind, iter_records, read_bytes
+from classifier.corpus.reader import (
+    REPAIRED,
+    TABLE_KINDS,
+    decode,
+    file_kind,
+    iter_records,
+    read_bytes,
+    repair_surrogates,
+)
 from classifier.corpus.tagmap import apply_tag_map
 from classifier.errors import DataError, ParseError
 from classifier.fileio import atomic_write_text
@@ -47,12 +55,14 @@ class ImportReport:
     read: int = 0
     imported: int = 0
     merged: int = 0
+    repaired: int = 0  # records read with U+FFFD for a lone surrogate (listed in the rejects file)
     rejected: Counter = field(default_factory=Counter)  # reason -> records
     decoded: Counter = field(default_factory=Counter)  # encoding -> files
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "rejects": str(self.rejects), "read": self.read, "imported": self.imported,
-                "merged_duplicates": self.merged, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
+                "merged_duplicates": self.merged,
+                "repaired": self.repaired, "rejected": dict(self.rejected), "encodings": dict(self.decoded)}
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:
@@ -89,7 +99,7 @@ def _articles(paths: list[Path], profile: PageProfile, cols: Columns, report: Im
         if kind is None:
             reject(str(path), "unsupported file type: use .txt pages, .html, .jsonl, .csv, .tsv or .parquet")
         elif kind in TABLE_KINDS:
-            yield from _table_articles(path, cols, report, reject)
+            yield from _table_articles(path, cols, report, reject, rejects)
         else:
             article = _page_article(path, kind, profile, report, reject)
             if article is not None:
@@ -113,12 +123,13 @@ def _page_article(path: Path, kind: str, profile: PageProfile, report: ImportRep
         return None
 
 
-def _table_articles(path: Path, cols: Columns, report: ImportReport, reject) -> Iterator[Article]:
+def _table_articles(path: Path, cols: Columns, report: ImportReport, reject, rejects: list[dict]) -> Iterator[Article]:
     skipped: list[Skipped] = []
     encodings: Counter = Counter()
+    repaired: list[str] = []
     try:
         for where, record in iter_records(path, on_error="skip", skipped=skipped, fallback=True,
-                                          encodings=encodings):
+                                          encodings=encodings, repaired=repaired):
             try:
                 article = _from_record(record, where, cols)
             except DataError as exc:
@@ -133,6 +144,8 @@ def _table_articles(path: Path, cols: Columns, report: ImportReport, reject) -> 
                f"parse failure: {s.reason}")
     for encoding in encodings:
         report.decoded[encoding] += 1
+    report.repaired += len(repaired)
+    rejects += [{"source": where, "status": "repaired", "reason": REPAIRED} for where in repaired]
 
 
 def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfile = DEFAULT_PROFILE,
@@ -142,7 +155,9 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     """Import `paths` (files or folders) into the JSONL corpus `out`; rejects go to `<out>.rejects.jsonl`.
 
     `dedupe`: 'none', 'exact' (same normalised text) or 'near' (also TF-IDF cosine >= near_threshold);
-    duplicates are merged into the first article of their group, with the union of their tags.
+    duplicates are merged into the first article of their group, with the union of their tags. When
+    no article can be imported (empty, unreadable or all rejected), `DataError` says why and
+    nothing is written, so an earlier import in `out` stays as it was.
     """
     if dedupe not in ("none", "exact", "near"):
         raise DataError(f"dedupe must be none, exact or near; got {dedupe!r}")
@@ -160,6 +175,7 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
             raise DataError(f"{target}: is one of the inputs; writing it would overwrite it; choose another --out")
     progress("reading", 0, 0)
     for article in _articles([Path(p) for p in paths], profile, cols, report, rejects):
+        _repair(article, report, rejects)
         if tag_map:
             article.tags = apply_tag_map([article.tags], tag_map)[0]
         reason = None
@@ -175,6 +191,8 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
         if len(kept) % 1000 == 0:
             progress("reading", len(kept), 0)
     progress("reading", len(kept), len(kept))
+    if not kept:
+        raise _nothing_imported([Path(p) for p in paths], report, rejects)
     kept = _unique_ids(kept)
     if dedupe != "none" and kept:
         progress("duplicates", 0, 1)
@@ -184,6 +202,28 @@ def import_paths(paths: list[str | Path], out: str | Path, *, profile: PageProfi
     atomic_write_text(out, "".join(json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in kept))
     atomic_write_text(report.rejects, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     return report
+
+
+def _repair(article: Article, report: ImportReport, rejects: list[dict]) -> None:
+    """Lone surrogates that came some other way than a JSONL record (which the reader repairs), such
+    as an HTML page's JSON-LD, replaced by U+FFFD: counted and listed, as the reader's are."""
+    fields = vars(article)
+    fixed = repair_surrogates(fields)
+    if fixed != fields:
+        fields.update(fixed)
+        report.repaired += 1
+        rejects.append({"source": article.source, "status": "repaired", "reason": REPAIRED})
+
+
+def _nothing_imported(paths: list[Path], report: ImportReport, rejects: list[dict]) -> DataError:
+    names = ", ".join(map(str, paths[:3])) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    if not rejects:
+        return DataError(f"nothing imported from {names}: no record found (empty files, or none); give saved "
+                         "pages or exports that hold articles")
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.most_common())
+    hint = "; articles without tags are kept with --allow-untagged" if report.rejected.get("no tags") else ""
+    return DataError(f"nothing imported from {names}: every record was rejected ({reasons}); the first, "
+                     f"{rejects[0]['source']}: {rejects[0]['reason']}{hint}")
 
 
 def _unique_ids(articles: list[Article]) -> list[Article]:
@@ -214,7 +254,7 @@ def _merge_duplicates(articles: list[Article], dedupe: str, threshold: float, re
         keep = articles[group[0]]
         for i in group[1:]:
             other = articles[i]
-            keep.tags += [t for t in other.tags if t not in keep.tags]
+            keep.tags = list(dict.fromkeys(keep.tags + other.tags))
             drop.add(i)
             report.merged += 1
             rejects.append({"source": other.source, "id": other.id, "status": "merged",

@@ -98,12 +98,8 @@ def _iso(year: int, month: int, day: int) -> str | None:
 def split_tag_line(value: str, profile: PageProfile) -> list[str]:
     sep = next((s for s in profile.tag_separators if s in value), None)
     parts = value.split(sep) if sep else [value]
-    out: list[str] = []
-    for part in parts:
-        tag = " ".join(unicodedata.normalize("NFC", part).split()).strip(" .;,")
-        if tag and tag not in out:
-            out.append(tag)
-    return out
+    tags = (" ".join(unicodedata.normalize("NFC", part).split()).strip(" .;,") for part in parts)
+    return [tag for tag in dict.fromkeys(tags) if tag]
 
 
 def _parse_meta(line: str, profile: PageProfile) -> tuple[str | None, str | None, str | None]:

@@ -4,7 +4,9 @@ It knows file kinds by name (a trailing .gz is allowed), decompresses, decodes, 
 files (JSONL, CSV, TSV, Parquet) into records. One switch says what a bad record does:
 `on_error="raise"` stops with a `DataError` naming the file and line (training, prediction), and
 `on_error="skip"` records it in `skipped` with its reason and goes on (import, or a user who asked).
-Nothing is ever dropped without a `Skipped` entry.
+Nothing is ever dropped without a `Skipped` entry. A JSON string may escape half of a UTF-16 pair
+alone (`"\\ud800"`), which no UTF-8 file can hold: such a lone surrogate is replaced by U+FFFD and
+the record is listed in `repaired`, not dropped, so one cut emoji does not cost its article.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,6 +149,29 @@ def read_text(path: str | Path, *, fallback: bool = True) -> tuple[str, str]:
     return decode(read_bytes(path), str(path), fallback=fallback)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+REPAIRED = "a lone UTF-16 surrogate (an escape such as \\ud800 without its pair) replaced by U+FFFD"
+
+
+def repair_surrogates(value):
+    """`value` (a string, or JSON's lists and objects of them) with every lone surrogate replaced by
+    U+FFFD: text that cannot be written as UTF-8 otherwise. Other values are returned as they are."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [repair_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {repair_surrogates(k): repair_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def repaired_note(places: list[str]) -> str:
+    """One line saying which records had lone surrogates replaced (the first five named)."""
+    shown = ", ".join(places[:5]) + (" ..." if len(places) > 5 else "")
+    return f"{len(places)} record(s) had {REPAIRED}: {shown}"
+
+
 class _Sink:
     """Where bad records go: raised, or appended to `skipped`."""
 
@@ -162,8 +188,8 @@ class _Sink:
 
 
 def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list[Skipped] | None = None,
-                 fallback: bool = False, encodings: Counter | None = None,
-                 part: Part | None = None) -> Iterator[tuple[str, dict]]:
+                 fallback: bool = False, encodings: Counter | None = None, part: Part | None = None,
+                 repaired: list[str] | None = None) -> Iterator[tuple[str, dict]]:
     """(where, record) for every record of a JSONL, CSV, TSV or Parquet file (optionally .gz), or of
     every part of a folder of them (`corpus_files`, in name order), where is "file:line" (CSV lines
     count the header) or "file:row N" (Parquet), naming the part the record is in.
@@ -173,7 +199,8 @@ def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list
     its bytes first, a .parquet.gz is decompressed whole). With `fallback`, text that is not UTF-8
     is read as Windows-1252 (counted in `encodings`), else it is a bad record. Bad records raise or
     go to `skipped` as `on_error` says. `part` (from `split`) reads only the lines of one part of an
-    uncompressed JSONL file, still named by their line numbers.
+    uncompressed JSONL file, still named by their line numbers. A JSONL record whose strings hold a
+    lone surrogate comes with U+FFFD in its place, its `where` appended to `repaired`.
     """
     path = Path(path)
     kind = table_kind(path)
@@ -184,12 +211,12 @@ def iter_records(path: str | Path, *, on_error: OnError = "raise", skipped: list
             raise DataError(f"{path}: a folder is read part file by part file, not in byte ranges")
         for file in corpus_files(path):
             yield from iter_records(file, on_error=on_error, skipped=sink.skipped, fallback=fallback,
-                                    encodings=encodings)
+                                    encodings=encodings, repaired=repaired)
         return
     if part not in (None, WHOLE) and (kind != "jsonl" or path.name.lower().endswith(".gz")):
         raise DataError(f"{path}: only an uncompressed JSONL file can be read in parts")
     if kind == "jsonl":
-        yield from _jsonl(path, sink, fallback, encodings, part or WHOLE)
+        yield from _jsonl(path, sink, fallback, encodings, part or WHOLE, repaired if repaired is not None else [])
     else:
         yield from _table(path, kind, sink, fallback, encodings)
 
@@ -233,7 +260,8 @@ def split(path: str | Path, target_bytes: int = 64 << 20) -> list[Part]:
     return parts or [WHOLE]
 
 
-def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Part) -> Iterator[tuple[str, dict]]:
+def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Part,
+           repaired: list[str]) -> Iterator[tuple[str, dict]]:
     with _open(path) as handle:
         if part.start:
             handle.seek(part.start)
@@ -266,6 +294,9 @@ def _jsonl(path: Path, sink: _Sink, fallback: bool, encodings: Counter, part: Pa
             encodings[encoding] += 1
             try:
                 record = json.loads(line)
+                if _SURROGATE_ESCAPE.search(line) and (fixed := repair_surrogates(record)) != record:
+                    record = fixed
+                    repaired.append(where)
             except json.JSONDecodeError as exc:
                 sink(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
                 continue

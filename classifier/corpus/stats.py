@@ -43,7 +43,7 @@ def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15,
         return float(np.percentile(a, q)) if len(a) else 0.0
 
     return {
-        "path": corpus.path, "articles": len(corpus), "skipped": len(corpus.skipped),
+        "path": corpus.path, "articles": len(corpus), "skipped": len(corpus.skipped), "repaired": corpus.repaired,
         "tags": len(counts), "tag_uses": int(per_article.sum()),
         "tags_per_article": {"mean": round(float(per_article.mean()), 2) if len(per_article) else 0.0,
                              "median": pct(per_article, 50), "max": int(per_article.max()) if len(per_article) else 0},

@@ -29,12 +29,4 @@ def load_tag_map(path: str | Path) -> dict[str, str]:
 
 def apply_tag_map(tag_lists: list[list[str]], mapping: dict[str, str]) -> list[list[str]]:
     """Each tag list with the map applied; dropped and repeated tags removed, order kept."""
-    out = []
-    for tags in tag_lists:
-        new: list[str] = []
-        for t in tags:
-            t = mapping.get(t, t)
-            if t and t not in new:
-                new.append(t)
-        out.append(new)
-    return out
+    return [[t for t in dict.fromkeys(mapping.get(t, t) for t in tags) if t] for tags in tag_lists]
