@@ -12,6 +12,7 @@ import typer
 
 from classifier.cli import output
 from classifier.cli.options import (
+    EXPLAIN,
     FORMAT,
     ID_COL,
     MODEL,
@@ -119,7 +120,7 @@ def predict(
                                            "its calibrated probability is under this share of the article's best "
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
                                            "training."),
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
+    explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
     on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
@@ -128,12 +129,12 @@ def predict(
     Tags come ranked by score, decided ones first; a score is 0.5 at its tag's tuned threshold, and a tag is
     decided when its score reaches 0.5 (or --threshold). The calibrated probabilities come beside them.
 
-    Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
+    Examples: classifier predict "Le Maroc et Israël" --explain 5 ; classifier predict -f corpus.jsonl --format jsonl
     """
     if dask is not None:
         return _predict_on_cluster(file, model, out, dask, format.value, top_k, threshold, min_share,
                                    dict(text_col=text_col, title_col=title_col or None, id_col=id_col,
-                                        on_error=on_error.value), quiet)
+                                        on_error=on_error.value), quiet, explain)
     if format == PredictFormat.parquet or out is not None:
         output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
     from classifier import is_corpus_file, load_model, read_batches
@@ -144,7 +145,8 @@ def predict(
         if not quiet:
             typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
-        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold)
+        writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold,
+                                         explain=explain > 0)
         done = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
@@ -152,7 +154,7 @@ def predict(
                 for s in batch.skipped:
                     typer.echo(f"warning: skipped {s.where}: {s.reason}", err=True)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
-                                          min_share=min_share))
+                                          min_share=min_share, explain=explain))
                 done += len(batch)
                 reporter("tagging", done, 0)
         writer.close()
@@ -162,7 +164,9 @@ def predict(
 
 def _predict_on_cluster(file: Path | None, model: Path | None, out: Path | None, address: str, format: str,
                         top_k: int | None, threshold: float | None, min_share: float | None, columns: dict,
-                        quiet: bool) -> None:
+                        quiet: bool, explain: int) -> None:
+    if explain:
+        output.fail("--explain goes without --dask: the part files carry no evidence", 2)
     if file is None or out is None:
         output.fail("--dask needs --file CORPUS and --out FOLDER", 2)
     format = "jsonl" if format == "table" else format  # the default, for files
