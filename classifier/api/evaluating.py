@@ -67,8 +67,30 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         learning = fit_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
     paths = write_report(ev, Path(out) if out is not None else run_dir,
                          cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
-                         learning=learning, progress=progress)
+                         learning=learning, why=explain_tags(tagger, ev), progress=progress)
     return EvaluateResult(ev, paths, comparison, learning)
+
+
+def explain_tags(tagger: TagModel, ev: Any, *, n_tags: int = 8, top_n: int = 8, words: int = 5) -> dict[str, Any]:
+    """The report's "why" parts: for the `n_tags` tags learned from the most training articles, their
+    `top_n` largest and most negative weights (`model.explain.top_weights`); for each example article
+    the report shows (`ev.examples()`, keyed by row), the evidence of its predicted and missed tags
+    (`words` words each way)."""
+    from classifier.model.explain import evidence, top_weights
+
+    classes = [str(c) for c in tagger.classes_]
+    support = np.asarray(tagger.tag_support_)
+    tags = []
+    for j in np.argsort(-support, kind="stable")[:n_tags].tolist():
+        learned = top_weights(tagger, classes[j], top_n=top_n)
+        tags.append({"tag": classes[j], "support": int(support[j]),
+                     "positive": [(w, v) for w, v in learned if v > 0],
+                     "negative": [(w, v) for w, v in learned if v < 0]})
+    shown = {e["row"]: e for group in ev.examples().values() for e in group}
+    rows = list(shown)
+    wanted = [shown[i]["hits"] + shown[i]["spurious"] + shown[i]["missed"] for i in rows]
+    found = evidence(tagger, [ev.texts[i] for i in rows], wanted, top_n=words) if rows else []
+    return {"tags": tags, "examples": dict(zip(rows, found))}
 
 
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
