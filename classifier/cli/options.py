@@ -73,3 +73,5 @@ NEAR_THRESHOLD = typer.Option(0.9, "--near-threshold", min=0.5, max=1.0,
                               help="TF-IDF cosine at or above which two articles are near-duplicates.")
 ON_ERROR = typer.Option(OnError.raise_, "--on-error", help="A malformed record: raise (stop with an error naming "
                         "its line, before any long computation) or skip (count it, list it, go on).")
+FEEDBACK = typer.Option(None, "--feedback", help="An editors' feedback file (JSONL, as `classifier serve` writes it): "
+                        "its corrected articles join the data with the editors' tags, replacing those of the same id.")
