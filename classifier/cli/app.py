@@ -13,6 +13,7 @@ import typer
 from classifier.cli import output
 from classifier.cli.options import (
     EXPLAIN,
+    FEEDBACK,
     FORMAT,
     ID_COL,
     MODEL,
@@ -69,6 +70,7 @@ def train(
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
                                      "(default: the bundled test split when DATA is the bundled training split)."),
     on_error: OnError = ON_ERROR,
+    feedback: Path | None = FEEDBACK,
     dask: str | None = typer.Option(None, "--dask", help="Fit the primal path's tags on a Dask cluster: a "
                                     "scheduler address (tcp://host:8786) or 'local' to start one here."),
     format: Format = FORMAT,
@@ -85,6 +87,7 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, force=force,
+                feedback=feedback,
                 progress=reporter,
                 language=language.value,
                 min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
@@ -286,6 +289,28 @@ def stats(
 
     s = output.run(work)
     output.echo_json(s) if format == Format.json else typer.echo("\n".join(output.stats_lines(s)))
+
+
+@app.command()
+def serve(
+    model: Path | None = MODEL,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with the model loaded once."),
+    feedback: Path | None = typer.Option(None, "--feedback", help="The JSONL file POST /v1/feedback appends to "
+                                         "(default: feedback.jsonl in the artifacts root)."),
+    max_body: int | None = typer.Option(None, "--max-body", min=1, help="Largest request body in bytes (default: "
+                                        "$CLASSIFIER_MAX_BODY, else 1048576); larger ones get 413."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request (errors are always logged)."),
+) -> None:
+    """Serve the tagger over HTTP (FastAPI on uvicorn): /v1/tag, /v1/tag-batch, /v1/feedback, the editor's page.
+
+    Set CLASSIFIER_ADMIN_TOKEN to turn on POST /v1/admin/reload. Example: classifier serve --workers 2 --port 8000
+    """
+    from classifier import serve as serve_http
+
+    output.run(lambda: serve_http(model, host=host, port=port, workers=workers, feedback=feedback,
+                                  max_body=max_body, access_log=access_log))
 
 
 def main() -> None:

@@ -76,3 +76,5 @@ EXPLAIN = typer.Option(0, "--explain", min=0, metavar="N", help="Show why: besid
                        "tag's raw score (0: off; table, json, jsonl and csv).")
 ON_ERROR = typer.Option(OnError.raise_, "--on-error", help="A malformed record: raise (stop with an error naming "
                         "its line, before any long computation) or skip (count it, list it, go on).")
+FEEDBACK = typer.Option(None, "--feedback", help="An editors' feedback file (JSONL, as `classifier serve` writes it): "
+                        "its corrected articles join the data with the editors' tags, replacing those of the same id.")

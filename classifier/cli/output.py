@@ -105,6 +105,11 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
     if corpus.tag_merges:
         lines.append(f"Merged {len(corpus.tag_merges)} tag spellings: "
                      + _shorten([f"{a} -> {b}" for a, b in corpus.tag_merges.items()], 8))
+    feedback = m["training_data"].get("feedback")
+    if feedback:
+        summary["feedback_articles"] = feedback["articles"]
+        lines.append(f"Used {feedback['articles']} feedback articles from {feedback['path']} ({feedback['events']} "
+                     f"events; {feedback['replaced']} replaced training articles of the same id)")
     lines += [
         f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
         f"Solver: {m['solver']['path']} path, {m['solver']['loss']} loss ({m['solver']['rule']})",
