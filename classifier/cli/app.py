@@ -204,6 +204,7 @@ def evaluate(
                                               "(default: the file the model was trained on)."),
     cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
                                      "(the model's settings, or the defaults when there is no model)."),
+    feedback: Path | None = FEEDBACK,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
@@ -222,7 +223,7 @@ def evaluate(
             if cv is not None:
                 return cross_validate(data, folds=cv, model=model, out=out, progress=reporter, **columns)
             return evaluate_model(data, model=model, out=out, compare_with=compare, learning_curve=learning_curve,
-                                  train_data=train_data, progress=reporter, **columns)
+                                  train_data=train_data, feedback=feedback, progress=reporter, **columns)
 
     result = output.run(work)
     if cv is not None:

@@ -83,7 +83,7 @@ def append_event(path: str | Path, event: dict[str, Any]) -> dict[str, Any]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)  # read: its last byte
     except OSError as exc:
         raise StorageError(f"{path}: the feedback file cannot be opened for writing ({exc.strerror or exc})") from None
     try:

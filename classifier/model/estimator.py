@@ -335,12 +335,14 @@ class TagModel(Params):
         else:  # NumPy only: a cold `classifier predict` need not import SciPy, and a few texts skip its overhead
             indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
             used, where = np.unique(indices, return_inverse=True)
-            # the rows as `rows` decodes them (same values): a few texts score alike, decoded weights or not
-            rows = coef[used] if coef is not None else self.weights_.rows(used)
+            rows = coef[used] if coef is not None else self.weights_.rows(used)  # the same values either way
             scores = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
             for i in range(len(texts)):
                 a, b = indptr[i], indptr[i + 1]
-                scores[i] = data[a:b] @ rows[where[a:b]]
+                # Summed in feature order, one float32 term after another, as the sparse product sums:
+                # the same scores to the last bit, so a text's tags do not depend on its batch.
+                order = np.argsort(indices[a:b], kind="stable")
+                np.add.reduce(data[a:b][order, None] * rows[where[a:b][order]], axis=0, out=scores[i])
         if known is not None:
             known.extend(np.diff(indptr).tolist())
         return np.asarray(scores, dtype=np.float32) + self.intercept_
