@@ -221,7 +221,26 @@ def test_keep_reject_add_and_send_records_the_feedback(driver, server, model, ar
     assert event["accepted"] == suggested[1:] and event["rejected"] == suggested[:1]
     assert event["added"] == added and event["model"] == css(driver, "#model")[0].text.removeprefix("model: ")
     assert css(driver, "#send")[0].get_attribute("disabled") is not None  # sent once
+    css(driver, "#suggested [data-tag] .accept")[0].click()  # the editor changes their mind: send again
+    css(driver, "#send")[0].click()
+    wait(driver, lambda d: len(feedback.read_text(encoding="utf-8").splitlines()) == 2)
+    again = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+    assert again["id"] == event["id"] and again["accepted"] == suggested and again["rejected"] == []
+    wait(driver, lambda d: "0 rejected" in css(d, "#status")[0].text)
     assert console_errors(driver) == []
+
+
+def test_a_server_error_is_shown(driver, server, article):
+    base, _ = server
+    title, _ = article
+    open_and_suggest(driver, base, title, "Le ministre de la santé face au virus")
+    driver.execute_script("document.getElementById('article').value = arguments[0]", "mot " * 300_000)  # 1.2 MB
+    css(driver, "#suggest")[0].click()
+    wait(driver, lambda d: "Could not" in css(d, "#status")[0].text)
+    status = css(driver, "#status")[0]
+    assert status.text.startswith("Could not get suggestions: HTTP 413") and status.get_attribute("class") == "error"
+    assert css(driver, "[data-tag]"), "the earlier suggestions stay"
+    assert any("413" in e for e in console_errors(driver))  # the failed request, and nothing else
 
 
 def test_model_and_editor_strings_are_text_never_html(driver, server):
