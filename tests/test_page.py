@@ -275,3 +275,12 @@ def test_keyboard_suggest_and_messages(driver, server, article):
     css(driver, "#article")[0].send_keys(" encore")
     assert "changed since these suggestions" in css(driver, "#article-hint")[0].text
     assert console_errors(driver) == []
+
+
+def test_a_text_without_known_words_says_so(driver, server):
+    base, _ = server
+    open_and_suggest(driver, base, "", "zzqxv wwqyk")
+    assert "0 tags suggested (no known words" in css(driver, "#status")[0].text
+    assert css(driver, "#suggested [data-tag]") == []
+    assert css(driver, "#suggested-empty")[0].text == "No tag reached its threshold."
+    assert console_errors(driver) == []
