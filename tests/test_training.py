@@ -102,7 +102,8 @@ def _feedback_file(path, mini_path):
         append_event(path, {"id": f"fb-{i}", "title": f"Un article {i}", "text": "La rédaction choisit ce sujet " * 5,
                             "accepted": [], "rejected": [], "added": ["choix-de-la-rédaction"]})
     append_event(path, {"id": first["id"], "title": first["title"], "text": first["text"],
-                        "accepted": [first["tags"][0]], "rejected": first["tags"][1:], "added": ["choix-de-la-rédaction"]})
+                        "accepted": [first["tags"][0]], "rejected": first["tags"][1:],
+                        "added": ["choix-de-la-rédaction"]})
     return first
 
 

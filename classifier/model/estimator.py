@@ -330,18 +330,16 @@ class TagModel(Params):
         coef = self.__dict__.get("_coef")
         if coef is not None and len(texts) >= self.row_batch_limit:
             X = tfidf.transform(self.features_, texts)
-            indptr = X.indptr
-            scores = _product(X, coef)
+            indptr, scores = X.indptr, _product(X, coef)
         else:  # NumPy only: a cold `classifier predict` need not import SciPy, and a few texts skip its overhead
             indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
             used, where = np.unique(indices, return_inverse=True)
             rows = coef[used] if coef is not None else self.weights_.rows(used)  # the same values either way
             scores = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
             for i in range(len(texts)):
-                a, b = indptr[i], indptr[i + 1]
                 # Summed in feature order, one float32 term after another, as the sparse product sums:
                 # the same scores to the last bit, so a text's tags do not depend on its batch.
-                order = np.argsort(indices[a:b], kind="stable")
+                a, b, order = indptr[i], indptr[i + 1], np.argsort(indices[indptr[i]:indptr[i + 1]], kind="stable")
                 np.add.reduce(data[a:b][order, None] * rows[where[a:b][order]], axis=0, out=scores[i])
         if known is not None:
             known.extend(np.diff(indptr).tolist())
