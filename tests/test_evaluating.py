@@ -36,3 +36,20 @@ def test_explain_tags_names_frequent_tags_and_the_examples_evidence(trained, min
         assert set(tags) == set(e["hits"] + e["spurious"] + e["missed"])
         terms = set(model.features_.terms(ev.texts[row]))
         assert all(w in terms for words in tags.values() for w, _ in words)
+
+
+def test_evaluate_on_feedback_uses_the_editors_tags_as_gold(trained, tmp_path, mini_path):
+    from classifier import evaluate
+    from classifier.corpus.feedback import append_event
+
+    records = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()[:5]]
+    fb = tmp_path / "feedback.jsonl"
+    for r in records:
+        append_event(fb, {"id": r["id"], "title": r["title"], "text": r["text"], "accepted": r["tags"][:1],
+                          "rejected": r["tags"][1:], "added": []})
+    result = evaluate(model=trained.run_dir, out=tmp_path / "ev", feedback=fb)
+    ev = result.evaluation
+    assert ev.ids == [r["id"] for r in records] and ev.data_path == str(fb)
+    assert (tmp_path / "ev" / "metrics.json").exists()
+    both = evaluate(mini_path, model=trained.run_dir, out=tmp_path / "ev2", feedback=fb).evaluation
+    assert len(both.ids) == 150 and both.ids[-5:] == [r["id"] for r in records]

@@ -17,7 +17,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
           "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
-          "bench_scale.py", "bench_duplicates.py", "probe_trust.py", "check_page.py"}
+          "bench_scale.py", "bench_duplicates.py", "probe_trust.py", "bench_service.py", "check_page.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -170,3 +170,21 @@ def test_check_page(tmp_path, trained, chromium):
     assert result["ok"] and result["suggested"] == found.tags and result["clicked"] == found.tags[0]
     assert result["marked"] and result["console_errors"] == [] and all(result["checks"].values())
     assert (tmp_path / "page.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_service(tmp_path):
+    subprocess.run([sys.executable, "-m", "classifier", "train", str(MINI), "--out", str(tmp_path / "run"),
+                    "--min-tag-count", "3", "--quiet"], check=True, cwd=tmp_path, timeout=300,
+                   env={**os.environ, "CLASSIFIER_ARTIFACTS": str(tmp_path / "artifacts")})
+    done = run("bench_service.py", "--model", tmp_path / "run", "--corpus", MINI, "--requests", 200,
+               "--explain-requests", 40, "--batch-requests", 2, "--batch-size", 10, "--reload",
+               "--json", tmp_path / "bench.json", cwd=tmp_path, timeout=300)
+    r = json.loads((tmp_path / "bench.json").read_text())
+    for phase, count in (("tag", 200), ("tag_explain", 40), ("tag_batch", 2)):
+        assert r[phase]["requests"] == count and r[phase]["errors"] == {}
+        assert r[phase]["runs"] == {"run": count} and r[phase]["requests_per_s"] > 0
+        assert r[phase]["p99_ms"] >= r[phase]["p50_ms"] > 0 and r[phase]["server_cpu_ms_per_request"] > 0
+    assert r["tag"]["reload"] == {"status": 200, "model": "run"}
+    assert r["tag_batch"]["articles_per_s"] > 0 and len(r["rss_mib"]) == 2
+    assert all(v > 0 for v in r["rss_mib"].values()) and r["server_tracebacks"] == 0
+    assert "POST /v1/tag " in done.stdout and ("PASS" in done.stdout or "FAIL" in done.stdout)

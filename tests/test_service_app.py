@@ -187,3 +187,34 @@ def test_an_unexpected_error_is_a_500_problem_logged_once(model, monkeypatch, ca
     assert "boom" not in r.text and "Traceback" not in r.text
     logged = [rec for rec in caplog.records if rec.name == "classifier.service" and "500" in rec.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is not None
+
+
+def test_feedback_is_appended_and_reads_back(model, tmp_path, trained):
+    from classifier import read_feedback
+
+    path = tmp_path / "fb" / "feedback.jsonl"
+    with TestClient(create_app(model=model, feedback=path)) as c:
+        r = c.post("/v1/feedback", json={"id": "a1", "title": "Titre", "text": "Le texte", "accepted": ["santé", "x"],
+                                         "rejected": ["x"], "added": ["virus"]})
+        assert r.status_code == 200 and r.json() == {"recorded": True, "id": "a1", "tags": ["santé", "virus"]}
+        r = c.post("/v1/feedback", json={"id": "a2", "text": "Autre", "added": ["sport"], "model": "run-x"})
+        assert r.status_code == 200
+        bad = c.post("/v1/feedback", json={"id": "a3", "text": "  "})
+        assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+        assert c.post("/v1/feedback", json={"text": "no id"}).status_code == 422
+    events = read_feedback(path).events
+    assert [e["id"] for e in events] == ["a1", "a2"]
+    assert events[0]["model"] == trained.run_dir.name and events[1]["model"] == "run-x"
+
+
+def test_feedback_defaults_to_the_artifacts_root(model, artifacts_dir):
+    with TestClient(create_app(model=model)) as c:
+        assert c.post("/v1/feedback", json={"id": "d1", "text": "Texte"}).status_code == 200
+    assert '"d1"' in (artifacts_dir / "feedback.jsonl").read_text(encoding="utf-8")
+
+
+def test_an_unwritable_feedback_file_is_503(model, tmp_path):
+    (tmp_path / "dir.jsonl").mkdir()
+    with TestClient(create_app(model=model, feedback=tmp_path / "dir.jsonl")) as c:
+        r = c.post("/v1/feedback", json={"id": "a", "text": "Texte"})
+    assert r.status_code == 503 and r.headers["content-type"] == PROBLEM and "Traceback" not in r.text

@@ -213,6 +213,8 @@ def evaluate(
 
     Example: classifier evaluate training_data/orangesum_test.jsonl.gz --out artifacts/eval
     """
+    if cv is not None and feedback is not None:
+        output.fail("--feedback goes with an evaluation, not with --cv", 2)
     from classifier import cross_validate
     from classifier import evaluate as evaluate_model
 

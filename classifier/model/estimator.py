@@ -322,27 +322,25 @@ class TagModel(Params):
         return np.vstack(map_texts(self.scores_in_process, texts, n_jobs=self.worker_count()))
 
     def scores_in_process(self, texts: Sequence[str], *, known: list | None = None) -> np.ndarray:
-        """Raw scores computed in this process, for callers that share batches among processes
-        themselves: through all decoded weights once they exist (callers decode them, via `coef_`,
-        for batches of `row_batch_limit` texts or more), else through the weight rows of the words
-        these texts contain. `known`, if given, receives the number of known terms of each text."""
+        """Raw scores computed here (callers share batches among processes): a sparse product with the decoded
+        weights for `row_batch_limit` texts or more once decoded (callers decode them via `coef_`), else text by
+        text through their words' weight rows. `known`, if given, receives each text's number of known terms."""
         texts = self._weighted(texts)
         coef = self.__dict__.get("_coef")
         if coef is not None and len(texts) >= self.row_batch_limit:
             X = tfidf.transform(self.features_, texts)
-            indptr = X.indptr
-            scores = _product(X, coef)
+            indptr, scores = X.indptr, _product(X, coef)
         else:  # NumPy only: a cold `classifier predict` need not import SciPy, and a few texts skip its overhead
             indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
-            used, where = np.unique(indices, return_inverse=True)
-            rows = coef[used] if coef is not None else self.weights_.rows(used)  # the same values either way
+            used, where = (None, None) if coef is not None else np.unique(indices, return_inverse=True)
+            rows = coef if coef is not None else self.weights_.rows(used)  # the same values either way
             scores = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
             for i in range(len(texts)):
-                a, b = indptr[i], indptr[i + 1]
                 # Summed in feature order, one float32 term after another, as the sparse product sums:
                 # the same scores to the last bit, so a text's tags do not depend on its batch.
-                order = np.argsort(indices[a:b], kind="stable")
-                np.add.reduce(data[a:b][order, None] * rows[where[a:b][order]], axis=0, out=scores[i])
+                a, b, order = indptr[i], indptr[i + 1], np.argsort(indices[indptr[i]:indptr[i + 1]], kind="stable")
+                terms = rows[(indices if coef is not None else where)[a:b][order]]
+                np.add.reduce(np.multiply(terms, data[a:b][order, None], out=terms), axis=0, out=scores[i])
         if known is not None:
             known.extend(np.diff(indptr).tolist())
         return np.asarray(scores, dtype=np.float32) + self.intercept_
