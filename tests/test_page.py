@@ -36,7 +36,7 @@ def test_the_page_is_self_contained_and_inserts_text_only():
     assert "http://" not in page and "https://" not in page  # nothing to fetch from elsewhere
     assert "innerHTML" not in page and "insertAdjacentHTML" not in page and "document.write" not in page
     for needed in ('id="article"', 'id="title"', 'id="suggest"', 'id="send"', 'id="add-tag"', 'list="learned-tags"',
-                   'id="status"', 'id="view"', "/v1/tag", "/v1/tags", "/v1/feedback"):
+                   'id="status"', 'id="view"', 'request("v1/tag"', 'request("v1/tags")', 'request("v1/feedback"'):
         assert needed in page, needed
     for control in ("title", "article", "add-tag"):
         assert f'<label for="{control}"' in page, f"#{control} has a label"
