@@ -272,6 +272,11 @@ def test_keyboard_suggest_and_messages(driver, server, article):
     first = css(driver, "[data-tag] .tag-name")[0]
     first.send_keys(Keys.SPACE)  # a button: the keyboard works it as the mouse does
     assert first.get_attribute("aria-pressed") == "true"
+    candidate = css(driver, "#candidates [data-tag]")[0].get_attribute("data-tag")
+    for _ in range(2):  # add, then take back: the focus stays on the candidate's button
+        css(driver, "#candidates .add-candidate")[0].send_keys(Keys.ENTER)
+        assert driver.switch_to.active_element.get_attribute("aria-label") == f"Add {candidate}"
+    assert css(driver, "#added li") == []
     css(driver, "#article")[0].send_keys(" encore")
     assert "changed since these suggestions" in css(driver, "#article-hint")[0].text
     assert console_errors(driver) == []
