@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -141,8 +141,8 @@ def create_app(run: str | Path | None = None, *, model: Any = None, feedback: st
 
     @app.post("/v1/admin/reload", response_model=ReloadResponse, summary="Serve another run, in every worker",
               responses=_problems(401, 403, 404, 422))
-    async def reload(request: Request, body: ReloadRequest | None = None,
-                     authorization: str | None = Header(None)) -> ReloadResponse:
+    async def reload(body: ReloadRequest | None = None,
+                     authorization: str | None = Header(None, description="Bearer TOKEN")) -> ReloadResponse:
         _authorise(token, authorization)
         from classifier import ModelError
 
@@ -214,7 +214,7 @@ def tag_list(p: Any, explain: bool) -> list[dict[str, Any]]:
 
 def model_summary(loaded: Loaded) -> dict[str, Any]:
     """What `GET /v1/model` says of a run: its manifest, without the per-tag table (`/v1/tags`)."""
-    m = loaded.model.manifest_
+    m = getattr(loaded.model, "manifest_", {})
     data = dict(m.get("training_data") or {})
     data.pop("skipped_examples", None)
     return {"model": loaded.run_id, "run_dir": loaded.run_dir, "trained_at": m.get("created"),

@@ -44,7 +44,7 @@ def prepared(model: Any) -> Loaded:
     _ = model.coef_
     model.n_jobs = 1
     predict(model, [WARM_TEXT], explain=1)  # builds the per-model caches (tag names, terms, slope)
-    run_dir = str(model.manifest_.get("run_dir", ""))
+    run_dir = str(getattr(model, "manifest_", {}).get("run_dir", ""))
     return Loaded(model, Path(run_dir).name or "unnamed", run_dir, time.time())
 
 
