@@ -25,6 +25,12 @@ _WHERE = {
     "cross_validate": "classifier.api.evaluating", "stats": "classifier.api.corpora",
     "import_corpus": "classifier.api.corpora", "load_model": "classifier.api.runs", "save_model": "classifier.api.runs",
     "WriteError": "classifier.errors",
+    "StorageError": "classifier.errors", "artifacts_root": "classifier.api.runs",
+    "resolve_model_dir": "classifier.api.runs", "read_manifest": "classifier.api.runs",
+    "article_text": "classifier.corpus.articles", "read_feedback": "classifier.corpus.feedback",
+    "load_corrections": "classifier.corpus.feedback", "feedback_file": "classifier.api.feedback",
+    "record_feedback": "classifier.api.feedback", "create_app": "classifier.service.app",
+    "serve": "classifier.service.server",
 }
 
 __all__ = sorted([*_WHERE, "__version__"])

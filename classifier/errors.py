@@ -29,3 +29,7 @@ class WriteError(ClassifierError, OSError):
 
 class ParseError(DataError):
     """A saved page could not be turned into an article (the message says what was missing)."""
+
+
+class StorageError(ClassifierError, OSError):
+    """A file the tool keeps (the feedback file) could not be written; the message names it and why."""

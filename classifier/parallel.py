@@ -141,8 +141,10 @@ def map_texts(fn: Callable[[Sequence[Any]], Any], texts: Sequence[Any], *, n_job
     model) and the texts are inherited, not pickled; only results come back. Small batches and
     platforms without fork run in this process.
     """
+    if n_jobs <= 1 or len(texts) < PARALLEL_MIN_TEXTS:  # (before counting the cores: a request's path)
+        return [fn(texts)]
     n_jobs = max(1, min(n_jobs, mp.cpu_count()))
-    if n_jobs == 1 or len(texts) < PARALLEL_MIN_TEXTS or not fork_available():
+    if n_jobs == 1 or not fork_available():
         return [fn(texts)]
     import numpy as np
 

@@ -437,3 +437,57 @@ def test_any_other_os_error_is_one_line_naming_its_file(capsys):
     with pytest.raises(typer.Exit) as caught:
         run_action(blocked)
     assert caught.value.exit_code == 1 and capsys.readouterr().err == "error: corpus.jsonl/out: Not a directory\n"
+
+
+EXPLAINED = "Le ministre de la santé face au virus; les élections aux USA et le président"
+
+
+def test_predict_explain_table_shows_the_json_evidence_beside_each_tag(run_dir):
+    r = run("predict", EXPLAINED, "--model", run_dir, "--explain", "3", "--quiet")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[1].split() == ["tag", "score", "decided", "probability", "evidence"]
+    data = json.loads(run("predict", EXPLAINED, "--model", run_dir, "--explain", "3", "--format", "json").stdout)[0]
+    assert list(data["evidence"]) == list(data["scores"])
+    from classifier import load_model
+
+    terms = set(load_model(run_dir).features_.terms(EXPLAINED))
+    for line, (tag, words) in zip(lines[2:], data["evidence"].items()):
+        assert line.startswith(tag + " ")
+        shown = re.findall(r"(\w+) ([+-]\d+\.\d{3})(?=,| /|$)", line.split("  ")[-1])
+        assert [w for w, _ in shown] == [e["word"] for e in words]
+        assert all(abs(float(v) - e["weight"]) <= 5e-4 for (_, v), e in zip(shown, words))
+        assert {e["word"] for e in words} <= terms and len(words) <= 6
+        up = [e["weight"] for e in words if e["weight"] > 0]
+        assert [e["weight"] for e in words[:len(up)]] == sorted(up, reverse=True)
+    assert any(" / " in line for line in lines[2:]) or all(e["weight"] > 0 for w in data["evidence"].values()
+                                                               for e in w)
+
+
+def test_predict_explain_in_jsonl_and_csv(run_dir, mini_path):
+    lines = _jsonl(run_dir, mini_path, "--explain", "2")
+    assert len(lines) == 150
+    for line in lines:
+        assert set(line["evidence"]) == set(line["scores"])
+        assert all(set(e) == {"word", "weight"} for words in line["evidence"].values() for e in words)
+    assert "evidence" not in _jsonl(run_dir, mini_path)[0]
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "csv", "--explain", "2", "--quiet")
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows[0] == ["id", "tags", "scores", "evidence"] and len(rows) == 151
+    assert json.loads(rows[1][3]) == lines[0]["evidence"]
+
+
+@pytest.mark.parametrize("args", [["--explain", "-1"], ["--explain", "2", "--dask", "local", "--out", "x"]])
+def test_predict_explain_misused(run_dir, mini_path, args):
+    r = run("predict", "--model", run_dir, "--file", str(mini_path), *args)
+    assert r.exit_code == 2, r.output
+
+
+def test_words_line():
+    from classifier.cli.output import words_line
+
+    assert words_line([("frontière", 0.2141), ("migrants", 0.15), ("football", -0.0412)]) == \
+        "frontière +0.214, migrants +0.150 / football -0.041"
+    assert words_line([("football", -0.0412)]) == "- / football -0.041"
+    assert words_line([]) == "-"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "scipy", "sklearn", "pandas", "matplotlib", "pyarrow", "joblib")
+HEAVY = ("numpy", "scipy", "sklearn", "pandas", "matplotlib", "pyarrow", "joblib", "fastapi", "starlette", "uvicorn")
 
 PROBE = """
 import io, json, sys
@@ -41,11 +41,12 @@ def test_importing_the_cli_loads_no_numeric_library():
 
 
 @pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["predict", "--help"], ["evaluate", "--help"],
-                                  ["import", "--help"], ["stats", "--help"]], ids=" ".join)
+                                  ["import", "--help"], ["stats", "--help"], ["serve", "--help"]], ids=" ".join)
 def test_help_loads_no_numeric_library(args):
     assert loaded_after(HELP.format(args="".join(f", {a!r}" for a in args))) == []
 
 
 def test_the_probe_sees_a_heavy_import():
-    """The check above can fail: importing the model does load NumPy."""
+    """The check above can fail: importing the model does load NumPy, the service FastAPI."""
     assert "numpy" in loaded_after("import classifier.model")
+    assert "fastapi" in loaded_after("import classifier.service.app")

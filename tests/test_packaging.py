@@ -31,3 +31,8 @@ def test_default_corpus_is_found():
     from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN
 
     assert DEFAULT_TRAIN.is_file() and DEFAULT_TEST.is_file()
+
+
+def test_the_editors_page_is_package_data():
+    patterns = SETUPTOOLS["package-data"]["classifier.service"]
+    assert any(fnmatch("editor.html", pat) for pat in patterns) and (REPO / "classifier/service/editor.html").is_file()

@@ -55,7 +55,7 @@ def test_examples():
                     classes=["A", "B", "C", "D"])
     ex = ev.examples(3)  # a4 has no gold tags: never an example; a3 and a1 tie at F1 0, a3 has more gold tags
     assert [e["id"] for e in ex["best"]] == ["a0", "a2", "a1"] and [e["id"] for e in ex["worst"]] == ["a3", "a1", "a2"]
-    assert ex["worst"][1] == {"id": "a1", "f1": 0.0, "text": "text 1", "hits": [], "missed": ["A"],
+    assert ex["worst"][1] == {"id": "a1", "row": 1, "f1": 0.0, "text": "text 1", "hits": [], "missed": ["A"],
                               "spurious": ["C", "D"]}
     assert ex["best"][1]["f1"] == pytest.approx(0.667, abs=1e-3) and ex["best"][1]["spurious"] == ["D"]
 

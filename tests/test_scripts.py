@@ -1,6 +1,7 @@
 """Every script kept in scripts/ runs: on the tiny fixture with small settings, or with --help where it
 needs what tests do not have (the peers' environments and ../shared for benchmark.py, Chromium for
-check_report.py). Each runs as its own process, as a user would start it, in a temporary folder."""
+check_report.py; check_page.py drives Chromium on the fixture model, its seed check needs the full
+model). Each runs as its own process, as a user would start it, in a temporary folder."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
 TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
           "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
-          "bench_scale.py", "bench_duplicates.py", "probe_trust.py"}
+          "bench_scale.py", "bench_duplicates.py", "probe_trust.py", "bench_service.py", "check_page.py"}
 
 
 def run(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -151,3 +152,39 @@ def test_bench_duplicates(tmp_path):
     assert [r["threshold"] for r in rows] == [0.9, 0.7] and all(r["articles"] == 300 for r in rows)
     assert rows[0]["exact_pairs"] > 50 and rows[0]["recall"] == 1.0 and rows[0]["not_in_exact"] == 0
     assert "recall" in done.stdout
+
+
+def test_check_page(tmp_path, trained, chromium):
+    """The editor's page end to end on the mini model (the script's default, the seed article with a
+    model of the bundled corpus, is what `python scripts/check_page.py` checks by hand)."""
+    from classifier import article_text, load_articles, predict
+
+    corpus = load_articles(MINI)
+    title, _, text = corpus.texts[3].partition("\n")
+    (tmp_path / "article.txt").write_text(f"{title}\n{text}\n", encoding="utf-8")
+    found = predict(trained.model, [article_text(title, text)])[0]
+    done = run("check_page.py", "--model", trained.run_dir, "--article", tmp_path / "article.txt", "--expect",
+               ",".join(found.tags + ["no such tag"]), "--at-least", len(found.tags), "--evidence-for", found.tags[0],
+               "--screenshot", tmp_path / "page.png", "--chromium", chromium, cwd=tmp_path, timeout=240)
+    result = json.loads(done.stdout)
+    assert result["ok"] and result["suggested"] == found.tags and result["clicked"] == found.tags[0]
+    assert result["marked"] and result["console_errors"] == [] and all(result["checks"].values())
+    assert (tmp_path / "page.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_service(tmp_path):
+    subprocess.run([sys.executable, "-m", "classifier", "train", str(MINI), "--out", str(tmp_path / "run"),
+                    "--min-tag-count", "3", "--quiet"], check=True, cwd=tmp_path, timeout=300,
+                   env={**os.environ, "CLASSIFIER_ARTIFACTS": str(tmp_path / "artifacts")})
+    done = run("bench_service.py", "--model", tmp_path / "run", "--corpus", MINI, "--requests", 200,
+               "--explain-requests", 40, "--batch-requests", 2, "--batch-size", 10, "--reload",
+               "--json", tmp_path / "bench.json", cwd=tmp_path, timeout=300)
+    r = json.loads((tmp_path / "bench.json").read_text())
+    for phase, count in (("tag", 200), ("tag_explain", 40), ("tag_batch", 2)):
+        assert r[phase]["requests"] == count and r[phase]["errors"] == {}
+        assert r[phase]["runs"] == {"run": count} and r[phase]["requests_per_s"] > 0
+        assert r[phase]["p99_ms"] >= r[phase]["p50_ms"] > 0 and r[phase]["server_cpu_ms_per_request"] > 0
+    assert r["tag"]["reload"] == {"status": 200, "model": "run"}
+    assert r["tag_batch"]["articles_per_s"] > 0 and len(r["rss_mib"]) == 2
+    assert all(v > 0 for v in r["rss_mib"].values()) and r["server_tracebacks"] == 0
+    assert "POST /v1/tag " in done.stdout and ("PASS" in done.stdout or "FAIL" in done.stdout)

@@ -113,3 +113,50 @@ def test_a_folder_of_parquet_parts_trains_the_same_model_as_the_file(mini_path, 
     np.testing.assert_array_equal(a.model.thresholds_, b.model.thresholds_)
     assert b.manifest["training_data"]["articles"] == len(records)
     assert len(b.manifest["training_data"]["sha256"]) == 64
+
+
+def _feedback_file(path, mini_path):
+    """Three new articles tagged 'choix-de-la-rédaction' and a correction of the corpus's first article."""
+    from classifier.corpus.feedback import append_event
+
+    first = json.loads(mini_path.read_text(encoding="utf-8").splitlines()[0])
+    for i in range(3):
+        append_event(path, {"id": f"fb-{i}", "title": f"Un article {i}", "text": "La rédaction choisit ce sujet " * 5,
+                            "accepted": [], "rejected": [], "added": ["choix-de-la-rédaction"]})
+    append_event(path, {"id": first["id"], "title": first["title"], "text": first["text"],
+                        "accepted": [first["tags"][0]], "rejected": first["tags"][1:],
+                        "added": ["choix-de-la-rédaction"]})
+    return first
+
+
+def test_feedback_articles_join_the_training_data(tmp_path, mini_path, watched_reads):
+    fb = tmp_path / "feedback.jsonl"
+    first = _feedback_file(fb, mini_path)
+    result = train(mini_path, out=tmp_path / "run", min_tag_count=3, feedback=fb)
+    assert "choix-de-la-rédaction" in result.model.classes_
+    assert len(result.corpus) == 150 - 1 + 4 and result.corpus.ids.count(first["id"]) == 1
+    assert result.corpus.ids[-4:] == ["fb-0", "fb-1", "fb-2", first["id"]]
+    assert result.corpus.tags[-1] == [first["tags"][0], "choix-de-la-rédaction"]
+    used = result.manifest["training_data"]["feedback"]
+    assert (used["articles"], used["events"], used["replaced"], used["skipped_lines"]) == (4, 4, 1, 0)
+    assert watched_reads["most_alive"] <= 2  # still streamed: the feedback articles come as one more chunk
+
+
+def test_train_feedback_on_the_command_line(tmp_path, mini_path):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    fb = tmp_path / "feedback.jsonl"
+    _feedback_file(fb, mini_path)
+    done = CliRunner().invoke(app, ["train", str(mini_path), "--out", str(tmp_path / "run"), "--min-tag-count", "3",
+                                    "--feedback", str(fb), "--quiet"])
+    assert done.exit_code == 0, done.output
+    assert "Used 4 feedback articles" in done.output and "1 replaced" in done.output
+
+
+def test_an_empty_feedback_file_is_refused(tmp_path, mini_path):
+    fb = tmp_path / "feedback.jsonl"
+    fb.write_text('{"id": "x", "text": "cut')
+    with pytest.raises(DataError, match="no feedback event"):
+        train(mini_path, out=tmp_path / "run", min_tag_count=3, feedback=fb)

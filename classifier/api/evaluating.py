@@ -37,12 +37,14 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
              compare_with: str | Path | None = None, learning_curve: bool = False,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
              title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
-             progress: Progress | None = None) -> EvaluateResult:
+             feedback: str | Path | None = None, progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
 
     `compare_with` evaluates a second model on the same data and reports the deltas; `learning_curve`
-    retrains on growing shares of the training data (the manifest's, or `train_data`).
+    retrains on growing shares of the training data (the manifest's, or `train_data`). `feedback`
+    (an editors' feedback file) evaluates on its corrected articles, the editors' tags as gold: alone
+    when `data` is not given, else with `data`'s articles, a corrected one replacing that of its id.
     """
     from classifier.evaluation.report import write_report
 
@@ -51,8 +53,13 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     run_dir = runs.resolve_model_dir(model)
     tagger = runs.load_model(run_dir)
     progress("reading", 0, 0)
-    corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                           tag_sep=tag_sep)
+    if feedback is not None and data is None:
+        corpus = Corpus(str(feedback), [], [], [])
+    else:
+        corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+                               tag_sep=tag_sep)
+    if feedback is not None:
+        corpus = with_feedback(corpus, feedback)
     progress("reading", len(corpus), len(corpus))
     ev = evaluate_model(tagger, corpus, progress=progress)
     comparison = None
@@ -69,9 +76,47 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         learning = fit_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
     paths = write_report(ev, Path(out) if out is not None else run_dir,
                          cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
-                         learning=learning, progress=progress)
+                         learning=learning, why=explain_tags(tagger, ev), progress=progress)
     notes = [repaired_note(corpus.repaired)] if corpus.repaired else []
     return EvaluateResult(ev, paths, comparison, learning, notes)
+
+
+def explain_tags(tagger: TagModel, ev: Any, *, n_tags: int = 8, top_n: int = 8, words: int = 5) -> dict[str, Any]:
+    """The report's "why" parts: for the `n_tags` tags learned from the most training articles, their
+    `top_n` largest and most negative weights (`model.explain.top_weights`); for each example article
+    the report shows (`ev.examples()`, keyed by row), the evidence of its predicted and missed tags
+    (`words` words each way)."""
+    from classifier.model.explain import evidence, top_weights
+
+    classes = [str(c) for c in tagger.classes_]
+    support = np.asarray(tagger.tag_support_)
+    tags = []
+    for j in np.argsort(-support, kind="stable")[:n_tags].tolist():
+        learned = top_weights(tagger, classes[j], top_n=top_n)
+        tags.append({"tag": classes[j], "support": int(support[j]),
+                     "positive": [(w, v) for w, v in learned if v > 0],
+                     "negative": [(w, v) for w, v in learned if v < 0]})
+    shown = {e["row"]: e for group in ev.examples().values() for e in group}
+    rows = list(shown)
+    wanted = [shown[i]["hits"] + shown[i]["spurious"] + shown[i]["missed"] for i in rows]
+    found = evidence(tagger, [ev.texts[i] for i in rows], wanted, top_n=words) if rows else []
+    return {"tags": tags, "examples": dict(zip(rows, found))}
+
+
+def with_feedback(corpus: Corpus, feedback: str | Path) -> Corpus:
+    """`corpus` with the corrected articles of the feedback file: each replaces the article of its
+    id, the others come after."""
+    from classifier.corpus.feedback import load_corrections
+
+    corrections = load_corrections(feedback)
+    if not len(corrections):
+        raise DataError(f"{feedback}: no feedback event could be read; nothing to evaluate on")
+    replaced = set(corrections.ids)
+    keep = [i for i, article_id in enumerate(corpus.ids) if article_id not in replaced]
+    return Corpus(corpus.path if corpus.ids else str(feedback), [corpus.ids[i] for i in keep] + corrections.ids,
+                  [corpus.texts[i] for i in keep] + corrections.texts,
+                  [corpus.tags[i] for i in keep] + corrections.tags,
+                  corpus.skipped + corrections.skipped, corpus.tag_merges, repaired=corpus.repaired)
 
 
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,

@@ -107,8 +107,10 @@ def predict(model: TagModel, texts: Sequence[str], *, ids: Sequence[str] | None 
     out: list[Prediction] = []
     if isinstance(explain, bool) or not isinstance(explain, int) or explain < 0:
         raise DataError(f"explain must be a whole number of words >= 0; got {explain!r}")
-    tag_chunk = partial(_tag_chunk, model, [str(c) for c in model.classes_], threshold, top_k, min_share, n_scores,
-                        explain)
+    names = model.__dict__.get("_names")
+    if names is None:  # once per model and process: a single text's prediction should not pay for it
+        names = model.__dict__["_names"] = [str(c) for c in model.classes_]
+    tag_chunk = partial(_tag_chunk, model, names, threshold, top_k, min_share, n_scores, explain)
     for start in range(0, len(texts), batch_size):
         progress("tagging", start, len(texts))
         batch = list(zip(ids[start:start + batch_size], texts[start:start + batch_size]))

@@ -33,7 +33,7 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
           tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
           tag_map: str | Path | dict[str, str] | None = None, test_data: str | Path | None = None,
           on_error: OnError = "raise", dask: str | None = None, force: bool = False,
-          progress: Progress | None = None, **model_params: Any) -> TrainResult:
+          feedback: str | Path | None = None, progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
     `model_params` go to `TagModel` (language, alpha, min_tag_count, fbr, min_tags, ...). The run goes
@@ -43,7 +43,10 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     in `notes`: they inflate every metric. A malformed record stops training with an error naming its
     line, or with `on_error="skip"` is skipped and listed in the corpus's `skipped`. With `dask` (a
     scheduler address, or "local"), the primal path's per-tag fits run on that Dask cluster. An
-    existing `out` is refused before any work unless `force`.
+    existing `out` is refused before any work unless `force`. `feedback` (an editors' feedback file,
+    as the service writes it) adds the corrected articles with the editors' tags (the latest event
+    per article wins); one whose id is in `data` replaces that article. The manifest's
+    `training_data.feedback` counts them.
     """
     progress = progress or no_progress
     started = time.perf_counter()
@@ -57,8 +60,15 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
         from classifier.corpus.tagmap import load_tag_map
 
         mapping = tag_map if isinstance(tag_map, dict) else load_tag_map(tag_map)
+    corrections = None
+    if feedback is not None:
+        from classifier.corpus.feedback import load_corrections
+
+        corrections = load_corrections(feedback)
+        if not len(corrections):
+            raise DataError(f"{feedback}: no feedback event could be read; nothing to add to the training data")
     source = CorpusStream(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                          tag_sep=tag_sep, on_error=on_error, tag_map=mapping)
+                          tag_sep=tag_sep, on_error=on_error, tag_map=mapping, extra=corrections)
     leakage = []
     test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
     if test_path is not None:
@@ -78,6 +88,9 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
+    if corrections is not None:
+        manifest["training_data"]["feedback"] = feedback_summary(feedback, corrections, source.replaced)
+        notes += [f"{feedback}: skipped {s.where.rsplit(':', 1)[-1]}: {s.reason}" for s in corrections.skipped]
     if leakage:
         manifest["leakage_check"] = leakage
     progress("saving", 0, 1)
@@ -134,6 +147,12 @@ def _digest(path: Path) -> str:
     for part in corpus_files(path):
         digest.update(f"{part.name}\0{sha256_of(part)}\n".encode())
     return digest.hexdigest()
+
+
+def feedback_summary(path: str | Path, corrections: Any, replaced: int) -> dict[str, Any]:
+    """What a feedback file added to training or evaluation data, for the manifest and the summary."""
+    return {"path": str(Path(path).resolve()), "sha256": sha256_of(Path(path)), "events": corrections.events,
+            "articles": len(corrections), "replaced": replaced, "skipped_lines": len(corrections.skipped)}
 
 
 def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) -> dict[str, Any]:

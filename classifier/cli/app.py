@@ -12,6 +12,8 @@ import typer
 
 from classifier.cli import output
 from classifier.cli.options import (
+    EXPLAIN,
+    FEEDBACK,
     FORMAT,
     ID_COL,
     MODEL,
@@ -68,6 +70,7 @@ def train(
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
                                      "(default: the bundled test split when DATA is the bundled training split)."),
     on_error: OnError = ON_ERROR,
+    feedback: Path | None = FEEDBACK,
     dask: str | None = typer.Option(None, "--dask", help="Fit the primal path's tags on a Dask cluster: a "
                                     "scheduler address (tcp://host:8786) or 'local' to start one here."),
     format: Format = FORMAT,
@@ -84,6 +87,7 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, force=force,
+                feedback=feedback,
                 progress=reporter,
                 language=language.value,
                 min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
@@ -119,7 +123,7 @@ def predict(
                                            "its calibrated probability is under this share of the article's best "
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
                                            "training."),
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
+    explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
     on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
@@ -128,12 +132,12 @@ def predict(
     Tags come ranked by score, decided ones first; a score is 0.5 at its tag's tuned threshold, and a tag is
     decided when its score reaches 0.5 (or --threshold). The calibrated probabilities come beside them.
 
-    Examples: classifier predict "Le Maroc et Israël ..." ; classifier predict --file corpus.jsonl --format jsonl
+    Examples: classifier predict "Le Maroc et Israël" --explain 5 ; classifier predict -f corpus.jsonl --format jsonl
     """
     if dask is not None:
         return _predict_on_cluster(file, model, out, dask, format.value, top_k, threshold, min_share,
                                    dict(text_col=text_col, title_col=title_col or None, id_col=id_col,
-                                        on_error=on_error.value), quiet)
+                                        on_error=on_error.value), quiet, explain)
     if format == PredictFormat.parquet or out is not None:
         output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
     from classifier import is_corpus_file, load_model, read_batches
@@ -145,14 +149,14 @@ def predict(
             typer.echo(f"model: {tagger.manifest_['run_dir']}", err=True)
         headed = file is not None and text is None and is_corpus_file(file)
         writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold,
-                                         model=tagger.manifest_["run_dir"])
+                                         model=tagger.manifest_["run_dir"], explain=explain > 0)
         done = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
                                       on_error=on_error.value):
                 output.warn_read([(s.where, s.reason) for s in batch.skipped], batch.repaired)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
-                                          min_share=min_share))
+                                          min_share=min_share, explain=explain))
                 done += len(batch)
                 reporter("tagging", done, 0)
         writer.close()
@@ -162,7 +166,9 @@ def predict(
 
 def _predict_on_cluster(file: Path | None, model: Path | None, out: Path | None, address: str, format: str,
                         top_k: int | None, threshold: float | None, min_share: float | None, columns: dict,
-                        quiet: bool) -> None:
+                        quiet: bool, explain: int) -> None:
+    if explain:
+        output.fail("--explain goes without --dask: the part files carry no evidence", 2)
     if file is None or out is None:
         output.fail("--dask needs --file CORPUS and --out FOLDER", 2)
     format = "jsonl" if format == "table" else format  # the default, for files
@@ -196,6 +202,7 @@ def evaluate(
                                               "(default: the file the model was trained on)."),
     cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
                                      "(the model's settings, or the defaults when there is no model)."),
+    feedback: Path | None = FEEDBACK,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
@@ -204,6 +211,8 @@ def evaluate(
 
     Example: classifier evaluate training_data/orangesum_test.jsonl.gz --out artifacts/eval
     """
+    if cv is not None and feedback is not None:
+        output.fail("--feedback goes with an evaluation, not with --cv", 2)
     from classifier import cross_validate
     from classifier import evaluate as evaluate_model
 
@@ -214,7 +223,7 @@ def evaluate(
             if cv is not None:
                 return cross_validate(data, folds=cv, model=model, out=out, progress=reporter, **columns)
             return evaluate_model(data, model=model, out=out, compare_with=compare, learning_curve=learning_curve,
-                                  train_data=train_data, progress=reporter, **columns)
+                                  train_data=train_data, feedback=feedback, progress=reporter, **columns)
 
     result = output.run(work)
     if cv is not None:
@@ -283,6 +292,28 @@ def stats(
 
     s = output.run(work)
     output.echo_json(s) if format == Format.json else typer.echo("\n".join(output.stats_lines(s)))
+
+
+@app.command()
+def serve(
+    model: Path | None = MODEL,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with the model loaded once."),
+    feedback: Path | None = typer.Option(None, "--feedback", help="The JSONL file POST /v1/feedback appends to "
+                                         "(default: feedback.jsonl in the artifacts root)."),
+    max_body: int | None = typer.Option(None, "--max-body", min=1, help="Largest request body in bytes (default: "
+                                        "$CLASSIFIER_MAX_BODY, else 1048576); larger ones get 413."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request (errors are always logged)."),
+) -> None:
+    """Serve the tagger over HTTP (FastAPI on uvicorn): /v1/tag, /v1/tag-batch, /v1/feedback, the editor's page.
+
+    Set CLASSIFIER_ADMIN_TOKEN to turn on POST /v1/admin/reload. Example: classifier serve --workers 2 --port 8000
+    """
+    from classifier import serve as serve_http
+
+    output.run(lambda: serve_http(model, host=host, port=port, workers=workers, feedback=feedback,
+                                  max_body=max_body, access_log=access_log))
 
 
 def main() -> None:

@@ -71,5 +71,10 @@ TAG_MAP = typer.Option(None, "--tag-map", help="CSV of from,to rows: rename (or,
 MODEL = typer.Option(None, "--model", help="Run folder (default: the latest run under artifacts/).")
 NEAR_THRESHOLD = typer.Option(0.9, "--near-threshold", min=0.5, max=1.0,
                               help="TF-IDF cosine at or above which two articles are near-duplicates.")
+EXPLAIN = typer.Option(0, "--explain", min=0, metavar="N", help="Show why: beside each tag, the N words of the "
+                       "text that raised its score most and the N that lowered it most, each with its share of the "
+                       "tag's raw score (0: off; table, json, jsonl and csv).")
 ON_ERROR = typer.Option(OnError.raise_, "--on-error", help="A malformed record: raise (stop with an error naming "
                         "its line, before any long computation) or skip (count it, list it, go on).")
+FEEDBACK = typer.Option(None, "--feedback", help="An editors' feedback file (JSONL, as `classifier serve` writes it): "
+                        "its corrected articles join the data with the editors' tags, replacing those of the same id.")

@@ -151,6 +151,11 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
     if corpus.tag_merges:
         lines.append(f"Merged {len(corpus.tag_merges)} tag spellings: "
                      + _shorten([f"{a} -> {b}" for a, b in corpus.tag_merges.items()], 8))
+    feedback = m["training_data"].get("feedback")
+    if feedback:
+        summary["feedback_articles"] = feedback["articles"]
+        lines.append(f"Used {feedback['articles']} feedback articles from {feedback['path']} ({feedback['events']} "
+                     f"events; {feedback['replaced']} replaced training articles of the same id)")
     lines += [
         f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
         f"Solver: {m['solver']['path']} path, {m['solver']['loss']} loss ({m['solver']['rule']})",
@@ -166,10 +171,14 @@ class PredictionWriter:
     jsonl and csv a line per article, json one array, table a block per article (headed by its id
     when `headed`) after one line saying what the columns are (`cut`: the score a tag must reach).
     In json each prediction also names the run it came from (`model`); jsonl keeps score.py's lean
-    lines (the run is named on stderr)."""
+    lines (the run is named on stderr). With `explain`, each tag's evidence: the json forms carry it
+    already, csv adds an `evidence` column (the same lists as JSON), table its words beside each tag
+    (`words_line`)."""
 
-    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5, model: str | None = None):
+    def __init__(self, format: Format, *, headed: bool, cut: float = 0.5, model: str | None = None,
+                 explain: bool = False):
         self.format, self.headed, self.count, self.cut, self.model = format, headed, 0, cut, model
+        self.explain = explain
         self.out = sys.stdout
 
     def write(self, predictions: list) -> None:
@@ -181,8 +190,8 @@ class PredictionWriter:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             if self.count == 0:
-                writer.writerow(["id", "tags", "scores"])
-            writer.writerows(p.csv_row() for p in predictions)
+                writer.writerow(["id", "tags", "scores"] + (["evidence"] if self.explain else []))
+            writer.writerows(p.csv_row() + ([_evidence_cell(p)] if self.explain else []) for p in predictions)
             text = buffer.getvalue()
         else:
             text = "".join(self._block(p) for p in predictions)
@@ -200,11 +209,12 @@ class PredictionWriter:
     def _block(self, p: Any) -> str:
         lines = [f"# {p.id}"] if self.headed else []
         lines += [f"({p.note})"] if p.note else []
-        lines.append(f"{'tag':<28} {'score':>6}  decided  probability")
+        lines.append(f"{'tag':<28} {'score':>6}  decided  probability" + ("  evidence" if self.explain else ""))
         for tag, score in p.scores.items():
             probability = p.probability.get(tag)
-            lines.append(f"{tag:<28} {score:>6.4f}  {'yes' if tag in p.tags else '':<7}"
-                         + ("" if probability is None else f"  {probability:>11.4f}"))
+            line = (f"{tag:<28} {score:>6.4f}  {'yes' if tag in p.tags else '':<7}"
+                    + ("" if probability is None else f"  {probability:>11.4f}"))
+            lines.append(line + f"  {words_line(p.evidence.get(tag, []))}" if self.explain else line)
         return "\n".join(lines) + "\n"
 
     def _emit(self, text: str) -> None:
@@ -214,6 +224,20 @@ class PredictionWriter:
     def close(self) -> None:
         if self.format == Format.json:
             self._emit("[]\n" if self.count == 0 else "\n]\n")
+
+
+def words_line(evidence: list[tuple[str, float]]) -> str:
+    """A tag's evidence on one line: `frontière +0.214, migrants +0.153 / football -0.041`, the words
+    that raised its raw score, then after a slash those that lowered it ("-" where there are none)."""
+    up = ", ".join(f"{w} {v:+.3f}" for w, v in evidence if v > 0)
+    down = ", ".join(f"{w} {v:+.3f}" for w, v in evidence if v < 0)
+    return f"{up or '-'} / {down}" if down else up or "-"
+
+
+def _evidence_cell(p: Any) -> str:
+    """The csv `evidence` cell: {tag: [{"word", "weight"}, ...]} as JSON (it starts with `{`, never
+    like a formula)."""
+    return json.dumps(p.to_dict().get("evidence", {}), ensure_ascii=False)
 
 
 def cv_lines(result: dict[str, Any]) -> list[str]:

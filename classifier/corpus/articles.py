@@ -123,12 +123,17 @@ def _article(record: dict, where: str, text_col: str, tags_col: str | None, titl
     if require_tags and not has_tags:
         raise DataError(f"{where}: no field {tags_col!r}; fields are {', '.join(map(repr, record))}; "
                         "name the tag column with --tags-col")
-    parts = [str(p).strip() for p in (_field(record, title_col), _field(record, text_col))
-             if p is not None and str(p).strip()]
-    if not parts:
+    text = article_text(_field(record, title_col), _field(record, text_col))
+    if not text:
         return None
     tags = split_tags(_field(record, tags_col), f"{where}: field {tags_col!r}", tag_sep) if has_tags else []
-    return "\n".join(parts), tags
+    return text, tags
+
+
+def article_text(title: Any, text: Any) -> str:
+    """The one text of an article, as every reader makes it: the title and the body, each stripped,
+    the non-empty ones joined by a newline ("" when both are empty)."""
+    return "\n".join(s for s in (str(p).strip() for p in (title, text) if p is not None) if s)
 
 
 def iter_articles(
@@ -241,12 +246,19 @@ class CorpusStream:
     line, or with `on_error="skip"` is skipped and listed in `skipped`) and keeps the ids and tags;
     at its end tag spellings are merged and `tag_map` (variant -> tag, "" drops it) is applied, as
     `load_articles` then `apply_tag_map` do. Later reads skip the same records and list none.
+
+    `extra` (ids, texts and tags, e.g. the editors' corrected articles) come after the file's
+    articles, on every read; a file article whose id is among them is left out (`replaced` counts
+    them), so the extra one replaces it.
     """
 
     def __init__(self, path: str | Path, *, chunk_size: int = 10000, text_col: str = "text",
                  tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id",
-                 tag_sep: str | None = None, on_error: OnError = "raise", tag_map: dict[str, str] | None = None):
+                 tag_sep: str | None = None, on_error: OnError = "raise", tag_map: dict[str, str] | None = None,
+                 extra: Any = None):
         self.path = Path(path)
+        self.extra = extra if extra is not None and len(extra.ids) else None
+        self.replaced = 0
         self.chunk_size = chunk_size
         self.options = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                             tag_sep=tag_sep, on_error=on_error)
@@ -265,18 +277,31 @@ class CorpusStream:
         self.reads += 1
         tag_lists: list[list[str]] = []
         if first:  # (again, after a read cut short)
-            self.ids, self.skipped, self.repaired, self.has_tags = [], [], [], False
+            self.ids, self.skipped, self.repaired, self.has_tags, self.replaced = [], [], [], False, 0
+        replaced = set(self.extra.ids) if self.extra is not None else set()
         for batch in iter_articles(self.path, batch_size=self.chunk_size, **self.options):
+            ids, texts, tags = batch.ids, batch.texts, batch.tags
+            if replaced and not replaced.isdisjoint(ids):
+                keep = [i for i, article_id in enumerate(ids) if article_id not in replaced]
+                if first:
+                    self.replaced += len(ids) - len(keep)
+                ids, texts, tags = [ids[i] for i in keep], [texts[i] for i in keep], [tags[i] for i in keep]
             if first:
-                self.ids += batch.ids
+                self.ids += ids
                 self.skipped += batch.skipped
                 self.repaired += batch.repaired
                 self.has_tags |= batch.has_tags
-                tag_lists += batch.tags
-            texts = batch.texts
+                tag_lists += tags
             del batch
             if texts:
                 yield texts
+        if self.extra is not None:
+            if first:
+                self.ids += self.extra.ids
+                self.has_tags = True
+                tag_lists += [list(t) for t in self.extra.tags]
+            for start in range(0, len(self.extra.ids), self.chunk_size):
+                yield list(self.extra.texts[start:start + self.chunk_size])
         if first:
             self._tags = self._final_tags(tag_lists)
 

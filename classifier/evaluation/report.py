@@ -24,7 +24,11 @@ border:1px solid #eee;margin:.5rem 0}.tag{display:inline-block;border-radius:4px
 font-size:.85rem}.hit{background:#d4edda}.missed{background:#f8d7da;text-decoration:line-through}
 .spurious{background:#ffe8cc}.ex{border:1px solid #eee;border-radius:6px;padding:.6rem;margin:.6rem 0}
 .ex p{color:#555;font-size:.9rem}.scroll{max-height:32rem;overflow:auto}.meta td{text-align:left}
-.up{color:#1a7f37}.down{color:#cf222e}"""
+.up{color:#1a7f37}.down{color:#cf222e}.why{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));
+gap:.8rem}.why>div{border:1px solid #eee;border-radius:6px;padding:.5rem .7rem}.why h3{margin:.1rem 0 .3rem;
+font-size:1rem}.why small{color:#666;font-weight:normal}.w{display:inline-block;border-radius:3px;padding:0 .3rem;
+margin:.08rem;font-size:.8rem;white-space:nowrap}.w.pos{background:#e3f1fb;color:#0b4f7a}.w.neg{background:#fde8e8;
+color:#8a1c1c}.evidence{list-style:none;padding:0;margin:.3rem 0;font-size:.85rem}.evidence li{margin:.15rem 0}"""
 
 _SORT_JS = """
 document.querySelectorAll("table.sortable th").forEach(function(th, col){
@@ -65,13 +69,46 @@ def _tags(names: list[str], cls: str) -> str:
     return "".join(f'<span class="tag {cls}">{_esc(t)}</span>' for t in names)
 
 
-def _example(e: dict[str, Any]) -> str:
+def _words(words: list[tuple[str, float]]) -> str:
+    """Words with their weights, positive ones blue, negative ones red."""
+    return "".join(f'<span class="w {"pos" if v > 0 else "neg"}">{_esc(w)} {v:+.3f}</span>' for w, v in words)
+
+
+def _evidence(tags: dict[str, list[tuple[str, float]]], kinds: dict[str, str]) -> str:
+    """One line per tag of an example: the words of its text that raised the tag's score, then those
+    that lowered it."""
+    items = "".join(f'<li><span class="tag {kinds.get(t, "")}">{_esc(t)}</span> {_words(words) or "(no word)"}</li>'
+                    for t, words in tags.items())
+    return f'<ul class="evidence">{items}</ul>' if items else ""
+
+
+def _example(e: dict[str, Any], evidence: dict[str, list[tuple[str, float]]] | None = None) -> str:
+    kinds = {**{t: "hit" for t in e["hits"]}, **{t: "missed" for t in e["missed"]},
+             **{t: "spurious" for t in e["spurious"]}}
     return (f'<div class="ex"><b>{_esc(e["id"])}</b> — F1 {e["f1"]:.2f}<br>{_tags(e["hits"], "hit")}'
-            f'{_tags(e["missed"], "missed")}{_tags(e["spurious"], "spurious")}<p>{_esc(e["text"])}…</p></div>')
+            f'{_tags(e["missed"], "missed")}{_tags(e["spurious"], "spurious")}'
+            f'{_evidence(evidence or {}, kinds)}<p>{_esc(e["text"])}…</p></div>')
+
+
+def _why_section(why: dict[str, Any]) -> str:
+    """What the most frequent tags learned: their largest and their most negative weights."""
+    cards = "".join(
+        f'<div><h3>{_esc(t["tag"])} <small>({t["support"]} training articles)</small></h3>'
+        f'<div>{_words(t["positive"]) or "—"}</div><div>{_words(t["negative"]) or "—"}</div></div>'
+        for t in why.get("tags", []))
+    return ("<h2>Why these tags</h2><p>What the most frequent tags learned: the words with the largest weights "
+            '(<span class="w pos">blue</span>: a word raises the tag\'s score wherever it appears) and the most '
+            'negative (<span class="w neg">red</span>: it lowers it). In an article, a word adds its TF-IDF value '
+            "times this weight to the tag's raw score; the examples below list those shares, the article's words "
+            f'that raised and lowered each of its tags most.</p><div class="why">{cards}</div>')
 
 
 def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | None = None,
-                cv: dict | None = None, learning: list | None = None, title: str = "Tagging evaluation") -> str:
+                cv: dict | None = None, learning: list | None = None, why: dict | None = None,
+                title: str = "Tagging evaluation") -> str:
+    """The report page. `why` (optional) explains tags: {"tags": [{"tag", "support", "positive",
+    "negative"}, ...]} (what frequent tags learned) and {"examples": {row: {tag: [(word, weight), ...]}}}
+    (the evidence of the example articles' tags, by their row in `ev`)."""
     m = ev.manifest
     data = m.get("training_data", {})
     settings = m.get("settings", {})
@@ -118,14 +155,16 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
                         + _table(rows, ["metric", "mean", "std"]))
     if learning:
         sections.append("<h2>Learning curve</h2>" + _table(learning, list(learning[0])))
+    shown = (why or {}).get("examples", {})
     sections += [
         f"<h2>Plots</h2>{plots}",
         f'<h2>Per tag ({len(per_tag)} tags, by support; click a column to sort)</h2><div class="scroll">'
         + _table(per_tag, columns) + "</div>",
+        _why_section(why) if why else "",
         '<h2>Examples</h2><p><span class="tag hit">hit</span><span class="tag missed">missed</span>'
         '<span class="tag spurious">spurious</span></p><h3>Best tagged</h3>'
-        + "".join(_example(e) for e in examples["best"]) + "<h3>Worst tagged</h3>"
-        + "".join(_example(e) for e in examples["worst"]),
+        + "".join(_example(e, shown.get(e["row"])) for e in examples["best"]) + "<h3>Worst tagged</h3>"
+        + "".join(_example(e, shown.get(e["row"])) for e in examples["worst"]),
     ]
     if ev.unknown_tags:
         sections.append("<h2>Gold tags the model does not know</h2><p>"
@@ -136,8 +175,8 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
 
 def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None = None,
                  comparison: dict | None = None, cv: dict | None = None, learning: list | None = None,
-                 progress=None) -> dict[str, Path]:
-    """Write every output of an evaluation into `out`; returns the paths by name."""
+                 why: dict | None = None, progress=None) -> dict[str, Path]:
+    """Write every output of an evaluation into `out` (`why`: see `render_html`); returns the paths by name."""
     from classifier.evaluation import plots
 
     out = Path(out)
@@ -174,5 +213,6 @@ def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None =
     paths["per_tag"] = out / "per_tag.csv"
     atomic_write_text(paths["per_tag"], per_tag_csv(ev.per_tag()))
     paths["report"] = out / "report.html"
-    atomic_write_text(paths["report"], render_html(ev, images, comparison=comparison, cv=cv, learning=learning))
+    atomic_write_text(paths["report"], render_html(ev, images, comparison=comparison, cv=cv, learning=learning,
+                                                           why=why))
     return paths

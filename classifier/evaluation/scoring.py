@@ -64,7 +64,8 @@ class Evaluation:
         return np.where(denom > 0, 2 * inter / np.maximum(denom, 1), 1.0)
 
     def examples(self, n: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """The n best- and n worst-tagged articles that have gold tags, with hits, misses, spurious tags."""
+        """The n best- and n worst-tagged articles that have gold tags (`row`: their place in `ids`),
+        with hits, misses, spurious tags."""
         f1 = self.article_f1()
         rows = np.flatnonzero(self.gold.any(1))
         order = rows[np.lexsort((-self.gold[rows].sum(1), f1[rows]))]  # worst first; ties: more gold tags
@@ -72,7 +73,7 @@ class Evaluation:
         def describe(i: int) -> dict[str, Any]:
             g, p = self.gold[i], self.pred[i]
             name = lambda mask: [self.classes[j] for j in np.flatnonzero(mask)]  # noqa: E731
-            return {"id": self.ids[i], "f1": round(float(f1[i]), 3), "text": self.texts[i][:600],
+            return {"id": self.ids[i], "row": int(i), "f1": round(float(f1[i]), 3), "text": self.texts[i][:600],
                     "hits": name(g & p), "missed": name(g & ~p), "spurious": name(~g & p)}
 
         best = order[::-1][:n]

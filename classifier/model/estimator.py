@@ -42,6 +42,7 @@ SOLVERS = ("auto", "dual", "primal")
 # compressed codes (OrangeSum 16.7 -> 8.6 MB, Reuters 0.91 -> 0.48 MB as one zlib block) while
 # validation F1 moved by at most 0.0025 (docs/benchmarks.md, ablation and model size).
 PRUNE = 0.01
+DERIVED = ("_coef", "_terms", "_slope", "_names")  # computed from the learned state, once per process
 
 
 def _check_texts(X: Iterable[str], name: str = "X") -> list[str]:
@@ -188,6 +189,8 @@ class TagModel(Params):
         """Learn from a `source` that gives the texts chunk by chunk (read twice: term counts, then
         rows) and then the tags, so that the texts are never all in memory. Returns self."""
         self._validate_params()
+        for derived in DERIVED:  # of a previous fit
+            self.__dict__.pop(derived, None)
         progress = progress or no_progress
         counts = features.count_terms(source, self, progress)
         tag_lists = [list(tags) for tags in source.tags()]
@@ -262,7 +265,10 @@ class TagModel(Params):
 
     def _scores(self, raw: np.ndarray, thresholds: np.ndarray, proba: np.ndarray | None, share: float) -> np.ndarray:
         """`thresholds.decision_scores`, the share rule on tags with `share_min_support` articles or more."""
-        return decision_scores(raw, thresholds, score_slope(self.calibration_[0]), proba=proba, share=share,
+        slope = self.__dict__.get("_slope")
+        if slope is None:  # derived from the calibration: computed once per model and process
+            slope = self.__dict__["_slope"] = score_slope(self.calibration_[0])
+        return decision_scores(raw, thresholds, slope, proba=proba, share=share,
                                frequent=self.tag_support_ >= self.share_min_support)
 
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -297,10 +303,9 @@ class TagModel(Params):
         return cached
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_coef", None)  # derived; the saved model keeps only the one-byte codes
-        state.pop("_terms", None)  # derived from features_ (explain.feature_names)
-        return state
+        # Derived state is not saved: decoded weights (the file keeps the one-byte codes), the terms
+        # (explain.feature_names), the score slope (from calibration_), classes_ as text (tagging).
+        return {k: v for k, v in self.__dict__.items() if k not in DERIVED}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
@@ -317,23 +322,25 @@ class TagModel(Params):
         return np.vstack(map_texts(self.scores_in_process, texts, n_jobs=self.worker_count()))
 
     def scores_in_process(self, texts: Sequence[str], *, known: list | None = None) -> np.ndarray:
-        """Raw scores computed in this process, for callers that share batches among processes
-        themselves: through all decoded weights once they exist (callers decode them, via `coef_`,
-        for batches of `row_batch_limit` texts or more), else through the weight rows of the words
-        these texts contain. `known`, if given, receives the number of known terms of each text."""
+        """Raw scores computed here (callers share batches among processes): a sparse product with the decoded
+        weights for `row_batch_limit` texts or more once decoded (callers decode them via `coef_`), else text by
+        text through their words' weight rows. `known`, if given, receives each text's number of known terms."""
         texts = self._weighted(texts)
-        if "_coef" in self.__dict__:
+        coef = self.__dict__.get("_coef")
+        if coef is not None and len(texts) >= self.row_batch_limit:
             X = tfidf.transform(self.features_, texts)
-            indptr = X.indptr
-            scores = _product(X, self.coef_)
-        else:  # NumPy only: a cold `classifier predict` need not import SciPy
+            indptr, scores = X.indptr, _product(X, coef)
+        else:  # NumPy only: a cold `classifier predict` need not import SciPy, and a few texts skip its overhead
             indptr, indices, data = tfidf.transform_arrays(self.features_, texts)
-            used, where = np.unique(indices, return_inverse=True)
-            rows = self.weights_.rows(used)
+            used, where = (None, None) if coef is not None else np.unique(indices, return_inverse=True)
+            rows = coef if coef is not None else self.weights_.rows(used)  # the same values either way
             scores = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
             for i in range(len(texts)):
-                a, b = indptr[i], indptr[i + 1]
-                scores[i] = data[a:b] @ rows[where[a:b]]
+                # Summed in feature order, one float32 term after another, as the sparse product sums:
+                # the same scores to the last bit, so a text's tags do not depend on its batch.
+                a, b, order = indptr[i], indptr[i + 1], np.argsort(indices[indptr[i]:indptr[i + 1]], kind="stable")
+                terms = rows[(indices if coef is not None else where)[a:b][order]]
+                np.add.reduce(np.multiply(terms, data[a:b][order, None], out=terms), axis=0, out=scores[i])
         if known is not None:
             known.extend(np.diff(indptr).tolist())
         return np.asarray(scores, dtype=np.float32) + self.intercept_

@@ -1,0 +1,103 @@
+"""`classifier serve` for real (classifier/service/server.py): uvicorn with two worker processes on
+127.0.0.1, a free port, bounded waits; a reload reaches both workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+
+TOKEN = "server-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def other_run(trained, artifacts_dir, mini_path):
+    from classifier import train
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CLASSIFIER_ARTIFACTS", str(artifacts_dir))
+        return train(mini_path, out=artifacts_dir / "mini-run-serve", min_tag_count=4, force=True).run_dir
+
+
+@pytest.fixture
+def server(trained, tmp_path):
+    port = free_port()
+    env = {**os.environ, "CLASSIFIER_ADMIN_TOKEN": TOKEN, "CLASSIFIER_ARTIFACTS": str(tmp_path)}
+    log = open(tmp_path / "server.log", "w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "classifier", "serve", "--model", str(trained.run_dir),
+                             "--port", str(port), "--workers", "2", "--feedback", str(tmp_path / "fb.jsonl")],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield f"http://127.0.0.1:{port}", proc, tmp_path / "server.log"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
+            proc.wait(timeout=10)
+        log.close()
+
+
+def fresh(url: str, method: str = "GET", **kw) -> httpx.Response:
+    """One request on a new connection, so that either worker may take it."""
+    with httpx.Client(timeout=10) as c:
+        return c.request(method, url, headers={"Connection": "close", **kw.pop("headers", {})}, **kw)
+
+
+def workers_answering(base: str, want: str, timeout: float = 60.0) -> dict[int, str]:
+    """Worker pid -> run, polled on new connections until two workers answer with `want` (bounded)."""
+    seen: dict[int, str] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            r = fresh(f"{base}/readyz")
+        except httpx.TransportError:
+            time.sleep(0.1)
+            continue
+        if r.status_code == 200:
+            body = r.json()
+            seen[body["worker"]] = body["model"]
+            if len(seen) >= 2 and all(run == want for run in seen.values()):
+                return seen
+        time.sleep(0.02)
+    return seen
+
+
+def test_serve_with_two_workers_reloads_both(server, trained, other_run):
+    base, proc, log = server
+    seen = workers_answering(base, trained.run_dir.name)
+    assert len(seen) == 2 and set(seen.values()) == {trained.run_dir.name}, (seen, log.read_text()[-2000:])
+    r = fresh(f"{base}/v1/tag", "POST", json={"title": "Municipales", "text": "Les élections municipales à Paris"})
+    assert r.status_code == 200 and r.json()["model"] == trained.run_dir.name and r.json()["tags"]
+    r = fresh(f"{base}/v1/admin/reload", "POST", json={"run": str(other_run)},
+              headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200, r.text
+    seen = workers_answering(base, other_run.name)
+    assert len(seen) == 2 and set(seen.values()) == {other_run.name}, (seen, log.read_text()[-2000:])
+    r = fresh(f"{base}/v1/tag", "POST", json={"text": "Le football"})
+    assert r.json()["model"] == other_run.name
+    assert fresh(f"{base}/nowhere").status_code == 404
+    assert proc.poll() is None
+    text = log.read_text()
+    assert "Traceback" not in text and text.count("-> 404") == 1
+
+
+def test_serve_refuses_a_run_that_is_not_there(tmp_path):
+    done = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "none")])
+    assert done.exit_code == 1 and "error:" in done.output and "none" in done.output
