@@ -97,6 +97,7 @@ async def balanced(port: int, count: int, workers: int) -> tuple[list, dict[int,
             kept.append((reader, writer))
         else:
             writer.close()
+            await asyncio.sleep(0.005)  # give a worker that was busy time to reach its accept
     while len(kept) < count:
         kept.append(await asyncio.open_connection("127.0.0.1", port))
     return kept, dict(per)
