@@ -74,17 +74,46 @@ def run_name(body: bytes) -> str | None:
     return body[start:body.find(b'"', start)].decode()
 
 
+HEALTH = http_request("GET", "/healthz")
+
+
+async def balanced(port: int, count: int, workers: int) -> tuple[list, dict[int, int]]:
+    """`count` keep-alive connections spread evenly over the server's workers. Workers share one
+    listening socket, and an idle worker's event loop accepts every connection waiting at once, so
+    8 connections opened together may all land on one worker; each new connection asks /healthz
+    which worker holds it and is kept only while that worker has less than its share (bounded
+    tries; the counts are reported)."""
+    kept: list = []
+    per: Counter = Counter()
+    share = -(-count // workers)
+    for attempt in range(40 * count):
+        if len(kept) == count:
+            break
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _, body = await exchange(reader, writer, HEALTH)
+        pid = json.loads(body)["worker"]
+        if per[pid] < share or attempt >= 30 * count:
+            per[pid] += 1
+            kept.append((reader, writer))
+        else:
+            writer.close()
+            await asyncio.sleep(0.005)  # give a worker that was busy time to reach its accept
+    while len(kept) < count:
+        kept.append(await asyncio.open_connection("127.0.0.1", port))
+    return kept, dict(per)
+
+
 async def load(port: int, requests: list[bytes], total: int, concurrency: int,
-               midway: asyncio.Event | None = None) -> dict:
-    """`total` requests (cycling through `requests`) over `concurrency` connections."""
+               midway: asyncio.Event | None = None, workers: int = 1) -> dict:
+    """`total` requests (cycling through `requests`) over `concurrency` connections, balanced over `workers`."""
+    connections, per_worker = await balanced(port, concurrency, workers)
     latencies: list[float] = []
     errors: Counter = Counter()
     runs: Counter = Counter()
     next_index = 0
 
-    async def worker() -> None:
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal next_index
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while next_index < total:
                 i = next_index
@@ -107,7 +136,7 @@ async def load(port: int, requests: list[bytes], total: int, concurrency: int,
             writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(r, w) for r, w in connections))
     seconds = time.perf_counter() - started
     latencies.sort()
 
@@ -116,7 +145,8 @@ async def load(port: int, requests: list[bytes], total: int, concurrency: int,
 
     return {"requests": total, "concurrency": concurrency, "seconds": round(seconds, 3),
             "requests_per_s": round(total / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "max_ms": pct(1.0), "errors": dict(errors), "runs": {str(k): v for k, v in runs.items()}}
+            "max_ms": pct(1.0), "errors": dict(errors), "runs": {str(k): v for k, v in runs.items()},
+            "connections_per_worker": list(per_worker.values())}
 
 
 async def one(port: int, request: bytes) -> tuple[int, bytes]:
@@ -127,7 +157,8 @@ async def one(port: int, request: bytes) -> tuple[int, bytes]:
         writer.close()
 
 
-async def with_reload(port: int, requests: list[bytes], total: int, concurrency: int, reload: bytes) -> dict:
+async def with_reload(port: int, requests: list[bytes], total: int, concurrency: int, reload: bytes,
+                      workers: int) -> dict:
     midway = asyncio.Event()
 
     async def reloader() -> dict:
@@ -135,7 +166,7 @@ async def with_reload(port: int, requests: list[bytes], total: int, concurrency:
         status, body = await one(port, reload)
         return {"status": status, "model": run_name(body)}
 
-    result, reloaded = await asyncio.gather(load(port, requests, total, concurrency, midway), reloader())
+    result, reloaded = await asyncio.gather(load(port, requests, total, concurrency, midway, workers), reloader())
     result["reload"] = reloaded
     return result
 
@@ -166,8 +197,11 @@ def phase(pids: list[int], work) -> dict:
     """Run one phase; add the server's and this client's CPU time per request: what a request costs
     whatever else the machine is doing."""
     server, client = cpu_seconds(pids), time.process_time()
+    each = [cpu_seconds([pid]) for pid in pids]
     result = asyncio.run(work)
     result["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - server) / result["requests"], 3)
+    used = [cpu_seconds([pid]) - before for pid, before in zip(pids, each)]
+    result["worker_cpu_share"] = [round(u / sum(used), 2) if sum(used) else 0.0 for u in used]  # balance
     result["client_cpu_ms_per_request"] = round(1000 * (time.process_time() - client) / result["requests"], 3)
     return result
 
@@ -205,7 +239,8 @@ def report(name: str, r: dict) -> str:
     line = (f"{name:<22} {r['requests']:>6} requests at concurrency {r['concurrency']}: {r['requests_per_s']:>7.1f} "
             f"req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, errors {sum(r['errors'].values())}, "
             f"runs {r['runs']}; CPU per request: server {r['server_cpu_ms_per_request']:.2f} ms, client "
-            f"{r['client_cpu_ms_per_request']:.2f} ms")
+            f"{r['client_cpu_ms_per_request']:.2f} ms; connections per worker {r['connections_per_worker']}, "
+            f"workers' CPU shares {r['worker_cpu_share']}")
     if "reload" in r:
         line += f"; reload mid-run -> {r['reload']}"
     return line
@@ -246,14 +281,16 @@ def main() -> None:
                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             pids = wait_ready(port, args.workers, args.timeout)
-            asyncio.run(load(port, singles, min(200, args.requests), args.concurrency))  # warm-up
+            w = args.workers
+            asyncio.run(load(port, singles, min(200, args.requests), args.concurrency, workers=w))  # warm-up
             results: dict = {"model": model, "workers": args.workers, "cores": os.cpu_count(),
                              "load_average": os.getloadavg()[0]}
-            run = with_reload(port, singles, args.requests, args.concurrency, reload) if args.reload else \
-                load(port, singles, args.requests, args.concurrency)
+            run = with_reload(port, singles, args.requests, args.concurrency, reload, w) if args.reload else \
+                load(port, singles, args.requests, args.concurrency, workers=w)
             results["tag"] = phase(pids, run)
-            results["tag_explain"] = phase(pids, load(port, explained, args.explain_requests, args.concurrency))
-            batch = phase(pids, load(port, batches, args.batch_requests, min(2, args.concurrency)))
+            results["tag_explain"] = phase(pids, load(port, explained, args.explain_requests, args.concurrency,
+                                                      workers=w))
+            batch = phase(pids, load(port, batches, args.batch_requests, min(2, args.concurrency), workers=w))
             batch["articles_per_s"] = round(args.batch_requests * args.batch_size / batch["seconds"], 1)
             results["tag_batch"] = batch
             results["rss_mib"] = {str(pid): rss_mib(pid) for pid in pids}
