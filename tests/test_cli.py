@@ -72,6 +72,22 @@ def test_train_table_summary(mini_path, tmp_path):
     assert "Learned" in r.stdout and "left out" in r.stdout and "micro-F1" in r.stdout
 
 
+def test_train_says_how_many_near_duplicates_it_grouped(mini_path, tmp_path):
+    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
+    doubled = tmp_path / "doubled.jsonl"
+    doubled.write_text("".join(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n" for k in (1, 2) for r in rows),
+                       encoding="utf-8")
+    r = run("train", str(doubled), "--out", str(tmp_path / "r"), "--min-tag-count", "6", "--quiet")
+    assert r.exit_code == 0, r.output
+    line = next(line for line in r.stdout.splitlines() if line.startswith("Near-duplicates:"))
+    found, groups = map(int, re.match(r"Near-duplicates: (\d+) articles repeat another, grouped into (\d+) groups",
+                                      line).groups())
+    assert found >= 150 and 140 <= groups <= found
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["near_duplicates"], manifest["near_duplicate_groups"]) == (found, groups)
+    assert manifest["solver"]["path"] == "dual"
+
+
 def test_predict_text_table(run_dir):
     r = run("predict", "Le ministre de la santé face au virus", "--model", run_dir)
     assert r.exit_code == 0, r.output

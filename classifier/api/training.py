@@ -138,6 +138,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
                    "rule": f"auto: dual up to {model.dual_max_samples} articles, primal above"
                    if model.solver == "auto" else "set by the user"},
         "near_duplicates": getattr(model, "near_duplicates_", None),
+        "near_duplicate_groups": getattr(model, "near_duplicate_groups_", None),
         "tags_learned": len(model.classes_),
         "tags_left_out": len(model.dropped_tags_),
         "features": len(model.features_),
