@@ -28,6 +28,7 @@ class Corpus:
     skipped: list[Skipped] = field(default_factory=list)
     tag_merges: dict[str, str] = field(default_factory=dict)  # variant spelling -> kept spelling
     has_tags: bool = True
+    numbered: int = 0  # articles without an id, given their line's number instead
 
     def __len__(self) -> int:
         return len(self.ids)
