@@ -23,7 +23,7 @@ import numpy as np
 
 from classifier.errors import DataError, NotFittedError
 from classifier.evaluation.metrics import compute_metrics
-from classifier.evaluation.splits import hash_folds, near_duplicate_groups
+from classifier.evaluation.splits import first_members, hash_folds, near_duplicate_groups
 from classifier.model import features, tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
@@ -210,7 +210,7 @@ class TagModel(Params):
         self.near_duplicate_groups_ = int((np.bincount(groups) > 1).sum())
         if self.solver_ == "dual":
             heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), groups, progress)
-            heldout_groups = groups
+            heldout_groups = first_members(groups)  # an article alone keeps the half its index gave it
         else:
             from classifier.model import primal
 
