@@ -112,9 +112,8 @@ def predict(
                                     "(readable and writable by every worker)."),
     top_k: int | None = typer.Option(None, min=1, help="Decide at most this many tags per article: the first "
                                      "ones of its ranking by score that reach the cut."),
-    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Decide every tag whose score is at "
-                                              "least this (default 0.5, where each tag's score crosses its tuned "
-                                              "threshold)."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Decide every tag whose score is at least "
+                                           "this (default 0.5, where each tag's score crosses its tuned threshold)."),
     min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Cap a tag's score below the cut when "
                                            "its calibrated probability is under this share of the article's best "
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
