@@ -29,6 +29,7 @@ class Corpus:
     tag_merges: dict[str, str] = field(default_factory=dict)  # variant spelling -> kept spelling
     has_tags: bool = True
     repaired: list[str] = field(default_factory=list)  # "file:line" of records whose lone surrogates became U+FFFD
+    numbered: int = 0  # articles without an id, given their line's number instead
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -179,3 +179,43 @@ def test_records_with_lone_surrogates_are_read_repaired_and_listed(tmp_path):
     for _ in stream.texts():
         pass
     assert stream.corpus().repaired == [f"{p}:4"]
+
+
+def test_a_named_id_column_missing_from_the_file_is_an_error_naming_it(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"doc_id": "a", "text": "un", "tags": ["x"]},
+                                           {"doc_id": "b", "text": "deux", "tags": ["x"]}])
+    for on_error in ("raise", "skip"):  # a misspelt column, not one bad record: never skipped quietly
+        with pytest.raises(DataError, match=r"a\.jsonl:1: no field 'docid' \(the --id-col\); fields are "
+                                             r"'doc_id', 'text', 'tags'; name the id column with --id-col"):
+            load_articles(p, id_col="docid", on_error=on_error)
+    assert load_articles(p, id_col="doc_id").ids == ["a", "b"]
+    csv = tmp_path / "a.csv"
+    pd.DataFrame({"text": ["un"], "tags": ["x"]}).to_csv(csv, index=False)
+    with pytest.raises(DataError, match=r"a\.csv:2: no field 'id' \(the --id-col\); fields are 'text', 'tags'"):
+        load_articles(csv, id_col="id")  # named, even as "id": it must be there
+
+
+def test_a_later_record_without_the_named_id_column_is_a_bad_record(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [{"key": "a", "text": "un", "tags": ["x"]}, {"text": "deux", "tags": ["x"]},
+                                           {"key": "c", "text": "trois", "tags": ["x"]}])
+    with pytest.raises(DataError, match=r"a\.jsonl:2: no field 'key'"):
+        load_articles(p, id_col="key")
+    c = load_articles(p, id_col="key", on_error="skip")
+    assert c.ids == ["a", "c"] and [s.where for s in c.skipped] == [f"{p}:2"]
+
+
+def test_articles_without_an_id_are_named_by_their_line_and_counted(tmp_path):
+    from classifier.corpus.articles import numbering_note
+
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"text": "un", "tags": ["x"]}\n\n{"id": "b", "text": "deux", "tags": ["x"]}\n'
+                 '{"text": "trois", "tags": ["x"]}\n', encoding="utf-8")
+    c = load_articles(p)
+    assert c.ids == ["1", "b", "4"] and c.numbered == 2  # line 2 is empty: ids are lines, not counts
+    assert load_articles(write_jsonl(tmp_path / "b.jsonl", [{"id": "a", "text": "un", "tags": ["x"]}])).numbered == 0
+    csv = tmp_path / "a.csv"
+    pd.DataFrame({"text": ["un", "deux"], "tags": ["x", "y"]}).to_csv(csv, index=False)
+    assert load_articles(csv).ids == ["2", "3"]  # the header is line 1, as in error messages
+    note = numbering_note(p, c.numbered, len(c))
+    assert note.startswith(f"{p}: 2 of 3 articles have no 'id' field, so each is named by its line")
+    assert "--id-col" in note

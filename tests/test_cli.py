@@ -72,6 +72,45 @@ def test_train_table_summary(mini_path, tmp_path):
     assert "Learned" in r.stdout and "left out" in r.stdout and "micro-F1" in r.stdout
 
 
+def test_train_says_how_many_near_duplicates_it_grouped(mini_path, tmp_path):
+    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
+    doubled = tmp_path / "doubled.jsonl"
+    doubled.write_text("".join(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n" for k in (1, 2) for r in rows),
+                       encoding="utf-8")
+    r = run("train", str(doubled), "--out", str(tmp_path / "r"), "--min-tag-count", "6", "--quiet")
+    assert r.exit_code == 0, r.output
+    line = next(line for line in r.stdout.splitlines() if line.startswith("Near-duplicates:"))
+    found, groups = map(int, re.match(r"Near-duplicates: (\d+) articles repeat another, grouped into (\d+) groups",
+                                      line).groups())
+    assert found >= 150 and 140 <= groups <= found
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["near_duplicates"], manifest["near_duplicate_groups"]) == (found, groups)
+    assert manifest["solver"]["path"] == "dual"
+
+
+def test_ids_a_typo_stops_and_no_id_field_is_numbered_by_line_with_a_warning(mini_path, run_dir, tmp_path):
+    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "id"}) + "\n" for r in rows),
+                    encoding="utf-8")
+    r = run("train", str(bare), "--out", str(tmp_path / "r"), "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert f"warning: {bare}: 150 of 150 articles have no 'id' field, so each is named by its line" in r.output
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["training_data"]["numbered_by_line"] == 150
+    p = run("predict", "--model", run_dir, "--file", str(bare), "--format", "jsonl", "--quiet")
+    assert p.exit_code == 0, p.output
+    assert [json.loads(line)["id"] for line in p.stdout.splitlines()][:3] == ["1", "2", "3"]
+    assert "150 of 150 articles have no 'id' field" in p.stderr
+    ok = run("predict", "--model", run_dir, "--file", str(mini_path), "--format", "jsonl", "--quiet")
+    assert ok.exit_code == 0 and "warning" not in ok.stderr
+    for command in (["train", str(mini_path), "--out", str(tmp_path / "t")], ["predict", "--model", run_dir, "--file",
+                                                                             str(mini_path)]):
+        typo = run(*command, "--id-col", "ids", "--quiet")
+        assert typo.exit_code == 1 and len(typo.output.strip().splitlines()) == 1, typo.output
+        assert re.match(rf"error: {re.escape(str(mini_path))}:1: no field 'ids' \(the --id-col\); fields are 'id', "
+                        r".*name the id column with --id-col", typo.output), typo.output
+
+
 def test_predict_text_table(run_dir):
     r = run("predict", "Le ministre de la santé face au virus", "--model", run_dir)
     assert r.exit_code == 0, r.output

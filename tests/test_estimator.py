@@ -267,3 +267,19 @@ def test_predict_tags_lists_the_best_scored_first(model, corpus):
     for i, tags in enumerate(model.predict_tags(texts)):
         values = [scores[i][index[t]] for t in tags]
         assert values == sorted(values, reverse=True)
+
+
+@pytest.mark.parametrize("loss", ["ridge", "squared_hinge"])
+def test_copies_of_an_article_never_score_each_other_on_the_dual_path(corpus, loss, monkeypatch):
+    """Every article twice: the dual path's held-out scores leave each pair out together, so its
+    validation stays near the single corpus's instead of reading 0.99 (leave-one-out kept the twin)."""
+    from classifier.model import estimator
+
+    once = TagModel(min_tag_count=3, loss=loss).fit(corpus.texts, corpus.tags)
+    twice = TagModel(min_tag_count=6, loss=loss).fit(corpus.texts * 2, corpus.tags * 2)
+    assert twice.solver_ == "dual" and once.near_duplicates_ < 15  # a few stories the fixture repeats
+    assert twice.near_duplicates_ >= 140 + once.near_duplicates_ and twice.near_duplicate_groups_ >= 140
+    assert twice.validation_["micro_f1"] < once.validation_["micro_f1"] + 0.1, (once.validation_, twice.validation_)
+    monkeypatch.setattr(estimator, "near_duplicate_groups", lambda X: np.arange(X.shape[0]))  # no grouping
+    leaky = TagModel(min_tag_count=6, loss=loss).fit(corpus.texts * 2, corpus.tags * 2)
+    assert leaky.validation_["micro_f1"] > twice.validation_["micro_f1"] + 0.1, (leaky.validation_, twice.validation_)

@@ -87,3 +87,12 @@ def test_near_duplicate_groups_are_those_of_the_implementation_before_the_minhas
     groups = near_duplicate_groups(X)
     assert len(set(groups.tolist())) == 133  # of 200 articles from 40 stories
     assert hashlib.sha1(groups.tobytes()).hexdigest() == "ad301e432a77c9178c1c34adc7c83d2976d193ff"
+
+
+def test_first_members_keep_groups_together_and_lone_articles_on_their_own_index():
+    from classifier.evaluation.splits import first_members
+
+    groups = np.array([3, 0, 3, 1, 2, 0])
+    assert first_members(groups).tolist() == [0, 1, 0, 3, 4, 1]
+    assert first_members(np.arange(4)).tolist() == [0, 1, 2, 3]  # no group: the folds of the indices
+    assert first_members(np.zeros(0, dtype=np.int64)).tolist() == []

@@ -104,3 +104,68 @@ def test_liblinear_start_is_close_to_the_final_active_set():
 def test_a_tag_on_every_article_needs_no_liblinear_start():
     X, _ = _problem(9, n=30)
     assert np.array_equal(start_set(X.astype(np.float64), np.ones(30, bool), ALPHA), np.arange(30))
+
+
+def _with_copies(n: int = 40):
+    """`_problem`'s articles, then exact copies of 0-5 and near copies (a little noise) of 6-9."""
+    X, Y = _problem(11, n=n)
+    noise = sparse.random(4, X.shape[1], density=0.2, random_state=12, format="csr", dtype=np.float32) * 0.05
+    X2 = sparse.vstack([X, X[:6], X[6:10] + noise]).tocsr()
+    Y2 = np.vstack([Y, Y[:6], Y[6:10]])
+    groups = np.r_[np.arange(n), np.arange(10)]
+    return X2, Y2, groups
+
+
+def _ridge_on(X, y, S, rows):
+    """Brute force: ridge on the articles S (targets y), scoring `rows`."""
+    K = (X @ X.T).toarray().astype(np.float64) + 1.0
+    a = np.linalg.solve(K[np.ix_(S, S)] + ALPHA * np.eye(len(S)), y[S])
+    return K[np.ix_(rows, S)] @ a
+
+
+def test_leave_groups_out_is_the_ridge_on_the_active_set_without_the_group():
+    """For any active set S, a group's scores are those of the ridge on S without the group's
+    members, whether the group lies inside S, outside it, or on both sides."""
+    from classifier.model import dual
+    from classifier.model.squared_hinge import _exact, _leave_groups_out
+
+    X, Y, groups = _with_copies()
+    y = Y[:, 0].astype(np.float64)
+    n = X.shape[0]
+    S = np.setdiff1d(np.arange(n), [0, 3, 46, 7, 47, 20])  # groups 0, 3, 6 on both sides, 7 outside
+    a, f, U_inv = _exact(X, S, y, ALPHA)
+    loo = f.copy()  # as `solve_tag` starts: the fit's own scores, right for articles outside S
+    _leave_groups_out(X, S, a, f, y, U_inv, dual.duplicate_groups(groups), loo)
+    for g in range(10):
+        rows = np.flatnonzero(groups == g)
+        expected = _ridge_on(X, y, np.setdiff1d(S, rows), rows)
+        assert np.allclose(loo[rows], expected, atol=1e-4), g
+    assert np.array_equal(loo[groups >= 10], f[groups >= 10])  # articles alone are left to leave-one-out
+
+
+def test_leave_group_out_scores_match_refits_without_the_group():
+    from classifier.model import dual
+
+    X, Y, groups = _with_copies()
+    y = Y[:, 0] > 0
+    n = X.shape[0]
+    a, heldout, _, _ = solve_tag(X, y, ALPHA, np.arange(n), groups=dual.duplicate_groups(groups))
+    _, loo, _, _ = solve_tag(X, y, ALPHA, np.arange(n))
+    f = X @ (X.T @ a) + a.sum()
+    active = np.where(y, f < 1, f > 0)
+    exact, refits = 0, np.zeros(n)
+    for g in range(10):
+        rows = np.flatnonzero(groups == g)
+        keep = np.setdiff1d(np.arange(n), rows)
+        ag, _, _, _ = solve_tag(X[keep], y[keep], ALPHA, np.arange(len(keep)))
+        refits[rows] = X[rows] @ (X[keep].T @ ag) + ag.sum()
+        fg = X[keep] @ (X[keep].T @ ag) + ag.sum()
+        if not active[rows].any() or np.array_equal(np.where(y[keep], fg < 1, fg > 0), active[keep]):
+            assert np.allclose(heldout[rows], refits[rows], atol=1e-3), g  # the same active set: exact
+            exact += 1
+    assert exact >= 5
+    # Elsewhere the active set moved when the group left (as it can for one article): still far
+    # nearer the refit than the leave-one-out score, which its twin pulls towards its own label.
+    copied = groups < 10
+    assert np.abs(heldout - refits)[copied].mean() < 0.25 * np.abs(loo - refits)[copied].mean()
+    assert np.array_equal(heldout[~copied], loo[~copied])  # articles alone: leave-one-out

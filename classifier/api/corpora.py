@@ -16,7 +16,7 @@ from classifier.progress import Progress, no_progress
 
 def stats(data: str | Path | None = None, *, tag_map: str | Path | None = None, near_threshold: float = 0.9,
           text_col: str = "text", title_col: str | None = "title", tags_col: str = "tags",
-          id_col: str = "id", progress: Progress | None = None) -> dict[str, Any]:
+          id_col: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Everything `classifier stats` reports on `data` (default: the bundled training split), as plain
     data; `tag_map` (a from,to CSV) is applied first. Tag spellings are not merged, so that their
     variants show. `progress` hears the long stages: reading, then the duplicate search's

@@ -140,7 +140,7 @@ def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, form
 
 def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Path, *, address: str,
                        format: str = "jsonl", text_col: str = "text", title_col: str | None = "title",
-                       id_col: str = "id", top_k: int | None = None, threshold: float | None = None,
+                       id_col: str | None = None, top_k: int | None = None, threshold: float | None = None,
                        min_share: float | None = None, on_error: OnError = "raise",
                        progress: Progress | None = None) -> dict[str, Any]:
     """Tag the corpus `data` (a file, or a folder of files) on the Dask cluster at `address`, one

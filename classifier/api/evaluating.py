@@ -36,7 +36,7 @@ class EvaluateResult:
 def evaluate(data: str | Path | None = None, *, model: str | Path | None = None, out: str | Path | None = None,
              compare_with: str | Path | None = None, learning_curve: bool = False,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
-             title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+             title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
              feedback: str | Path | None = None, progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
@@ -121,7 +121,7 @@ def with_feedback(corpus: Corpus, feedback: str | Path) -> Corpus:
 
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
                    out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
-                   title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
+                   title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
                    progress: Progress | None = None, **model_params: Any) -> dict[str, Any]:
     """Mean and spread of every metric over `folds` stratified folds of `data` (default: the bundled
     training split), with the settings of `model` (default: the latest run, if there is one; else the

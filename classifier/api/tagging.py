@@ -24,7 +24,7 @@ NO_KNOWN_WORDS = "no known words: the text has no word the model learned, so no 
 
 
 def read_texts(text: str | None = None, file: str | Path | None = None, *, text_col: str = "text",
-               title_col: str | None = "title", id_col: str = "id") -> Corpus:
+               title_col: str | None = "title", id_col: str | None = None) -> Corpus:
     """The texts to tag, as an unlabeled `Corpus`: `text` itself ("-" or None with no file: stdin),
     or `file`, a saved page or plain-text article (one text, cleaned as `import` cleans pages; any
     suffix but a corpus's; .gz and Windows-1252 allowed) or a JSONL/CSV/Parquet corpus (one text per
@@ -67,7 +67,7 @@ def _page_text(content: str, file: Path) -> str:
 
 
 def read_batches(text: str | None = None, file: str | Path | None = None, *, batch_size: int = 10000,
-                 text_col: str = "text", title_col: str | None = "title", id_col: str = "id",
+                 text_col: str = "text", title_col: str | None = "title", id_col: str | None = None,
                  on_error: OnError = "raise") -> Iterator[Corpus]:
     """As `read_texts`, but a corpus file comes as consecutive batches of at most `batch_size`
     articles, read as they are needed."""

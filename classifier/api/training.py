@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.api import runs
-from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, CorpusStream, load_articles
+from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, CorpusStream, load_articles, numbering_note
 from classifier.corpus.reader import OnError, repaired_note
 from classifier.errors import DataError
 from classifier.fileio import sha256_of
@@ -30,8 +30,9 @@ class TrainResult:
 
 
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
-          tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id", tag_sep: str | None = None,
-          tag_map: str | Path | dict[str, str] | None = None, test_data: str | Path | None = None,
+          tags_col: str = "tags", title_col: str | None = "title", id_col: str | None = None,
+          tag_sep: str | None = None, tag_map: str | Path | dict[str, str] | None = None,
+          test_data: str | Path | None = None,
           on_error: OnError = "raise", dask: str | None = None, force: bool = False,
           feedback: str | Path | None = None, progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
@@ -85,6 +86,8 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     corpus = source.corpus()
     if corpus.repaired:
         notes.append(repaired_note(corpus.repaired))
+    if corpus.numbered:
+        notes.append(numbering_note(path, corpus.numbered, len(corpus), id_col))
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
@@ -115,7 +118,7 @@ def _fit_on_cluster(model: TagModel, source: CorpusStream, address: str, progres
     return {"address": address, "workers": runner.workers} if model.solver_ == "primal" else None
 
 
-def _leakage_notes(source: CorpusStream, test_path: Path, text_col: str, title_col: str | None, id_col: str,
+def _leakage_notes(source: CorpusStream, test_path: Path, text_col: str, title_col: str | None, id_col: str | None,
                    progress: Progress) -> list[str]:
     """Near-duplicates shared with the test split. This check holds both splits' texts while it runs
     (it reads the training file once more), before training starts."""
@@ -165,6 +168,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
             "path": str(path.resolve()), "sha256": _digest(path), "articles": len(corpus),
             "skipped": len(corpus.skipped), "skipped_examples": [vars(s) for s in corpus.skipped[:20]],
             "repaired": len(corpus.repaired),
+            "numbered_by_line": corpus.numbered,
             "tag_merges": corpus.tag_merges,
         },
         "settings": params,
@@ -174,6 +178,7 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
                    "rule": f"auto: dual up to {model.dual_max_samples} articles, primal above"
                    if model.solver == "auto" else "set by the user"},
         "near_duplicates": getattr(model, "near_duplicates_", None),
+        "near_duplicate_groups": getattr(model, "near_duplicate_groups_", None),
         "tags_learned": len(model.classes_),
         "tags_left_out": len(model.dropped_tags_),
         "features": len(model.features_),

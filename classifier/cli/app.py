@@ -45,7 +45,7 @@ def train(
                                           "Default: the bundled OrangeSum training split."),
     out: Path | None = typer.Option(None, help="Run folder to write (default: a new folder under artifacts/)."),
     force: bool = typer.Option(False, "--force", help="Replace the run already in --out."),
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
     tag_sep: str | None = TAG_SEP,
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
     min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
@@ -116,14 +116,13 @@ def predict(
                                     "(readable and writable by every worker)."),
     top_k: int | None = typer.Option(None, min=1, help="Decide at most this many tags per article: the first "
                                      "ones of its ranking by score that reach the cut."),
-    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Decide every tag whose score is at "
-                                              "least this (default 0.5, where each tag's score crosses its tuned "
-                                              "threshold)."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0, help="Decide every tag whose score is at least "
+                                           "this (default 0.5, where each tag's score crosses its tuned threshold)."),
     min_share: float | None = typer.Option(None, min=0.0, max=0.99, help="Cap a tag's score below the cut when "
                                            "its calibrated probability is under this share of the article's best "
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
                                            "training."),
-    explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str = ID_COL,
+    explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str | None = ID_COL,
     on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
@@ -140,7 +139,7 @@ def predict(
                                         on_error=on_error.value), quiet, explain)
     if format == PredictFormat.parquet or out is not None:
         output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
-    from classifier import is_corpus_file, load_model, read_batches
+    from classifier import is_corpus_file, load_model, numbering_note, read_batches
     from classifier import predict as predict_tags
 
     def work() -> None:
@@ -150,16 +149,18 @@ def predict(
         headed = file is not None and text is None and is_corpus_file(file)
         writer = output.PredictionWriter(format, headed=headed, cut=0.5 if threshold is None else threshold,
                                          model=tagger.manifest_["run_dir"], explain=explain > 0)
-        done = 0
+        done = numbered = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
                                       on_error=on_error.value):
                 output.warn_read([(s.where, s.reason) for s in batch.skipped], batch.repaired)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
                                           min_share=min_share, explain=explain))
-                done += len(batch)
+                done, numbered = done + len(batch), numbered + batch.numbered
                 reporter("tagging", done, 0)
         writer.close()
+        if headed and numbered:  # after the predictions, with the whole file's count
+            typer.echo(f"warning: {numbering_note(file, numbered, done, id_col)}", err=True)
 
     output.run(work)
 
@@ -203,7 +204,7 @@ def evaluate(
     cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
                                      "(the model's settings, or the defaults when there is no model)."),
     feedback: Path | None = FEEDBACK,
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -248,7 +249,7 @@ def import_(
                                   "cosine >= --near-threshold)."),
     near_threshold: float = NEAR_THRESHOLD,
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Keep articles without tags."),
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
     tag_sep: str | None = TAG_SEP,
     format: Format = FORMAT,
     quiet: bool = QUIET,
@@ -263,7 +264,7 @@ def import_(
         with output.Reporter(quiet) as reporter:
             return import_corpus(paths, out, profile=profile, tag_map=tag_map, dedupe=dedupe.value,
                                  near_threshold=near_threshold, require_tags=not allow_untagged, text_col=text_col,
-                                 title_col=title_col, tags_col=tags_col, id_col=id_col, tag_sep=tag_sep,
+                                 title_col=title_col, tags_col=tags_col, id_col=id_col or "id", tag_sep=tag_sep,
                                  progress=reporter)
 
     report = output.run(work)
@@ -275,7 +276,7 @@ def stats(
     data: Path | None = typer.Argument(None, help="Corpus (default: the bundled training split)."),
     tag_map: Path | None = TAG_MAP,
     near_threshold: float = NEAR_THRESHOLD,
-    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str = ID_COL,
+    text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:

@@ -65,7 +65,8 @@ FORMAT = typer.Option(Format.table, "--format", help="Output as a table, or json
 TEXT_COL = typer.Option("text", "--text-col", help="Column or field with the article body.")
 TITLE_COL = typer.Option("title", "--title-col", help="Column with the title (joined to the body when present).")
 TAGS_COL = typer.Option("tags", "--tags-col", help="Column with the tags: a list, or a delimited string.")
-ID_COL = typer.Option("id", "--id-col", help="Column with the article id.")
+ID_COL = typer.Option(None, "--id-col", help="Column with the article id (default: id; an article without "
+                      "one is named by its line, and a warning says so). A named column must exist.")
 TAG_SEP = typer.Option(None, "--tag-sep", help="Tag separator in string tag fields (default: guess | ; ,).")
 TAG_MAP = typer.Option(None, "--tag-map", help="CSV of from,to rows: rename (or, with an empty to, drop) tags.")
 MODEL = typer.Option(None, "--model", help="Run folder (default: the latest run under artifacts/).")

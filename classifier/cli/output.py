@@ -133,6 +133,13 @@ def _shorten(items: list[str], n: int, sep: str = ", ") -> str:
     return sep.join(items[:n]) + (" ..." if len(items) > n else "")
 
 
+def _near_duplicates_line(found: int, groups: int) -> str:
+    if not found:
+        return "Near-duplicates: none among the training articles"
+    return (f"Near-duplicates: {found} articles repeat another, grouped into {groups} groups; each group is "
+            "held out whole when its scores set the thresholds and the validation")
+
+
 def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list[str]]:
     """The JSON summary of a training run and its text lines."""
     m, corpus = result.manifest, result.corpus
@@ -142,6 +149,7 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
         "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
         "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
         "solver": m["solver"]["path"], "loss": m["solver"]["loss"],
+        "near_duplicates": m["near_duplicates"], "near_duplicate_groups": m["near_duplicate_groups"],
         "warnings": result.notes,
     }
     lines = [f"Read {len(corpus)} articles from {corpus.path}"]
@@ -159,6 +167,7 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
     lines += [
         f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
         f"Solver: {m['solver']['path']} path, {m['solver']['loss']} loss ({m['solver']['rule']})",
+        _near_duplicates_line(m["near_duplicates"], m["near_duplicate_groups"]),
         f"Validation (held-out, training data only): micro-F1 {m['validation']['micro_f1']:.3f}, "
         f"macro-F1 {m['validation']['macro_f1']:.3f}",
         f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",

@@ -113,15 +113,32 @@ def _field(record: dict, name: str | None) -> Any:
     return value
 
 
+def _fields(record: dict) -> str:
+    return ", ".join(map(repr, record))
+
+
+def _missing_id(where: str, id_col: str, record: dict) -> DataError:
+    return DataError(f"{where}: no field {id_col!r} (the --id-col); fields are {_fields(record)}; name the id "
+                     "column with --id-col, or leave --id-col out to use 'id' and number articles without one")
+
+
+def numbering_note(path: str | Path, numbered: int, total: int, id_col: str | None = None) -> str:
+    """What to tell the user when `numbered` of `total` articles had no id and got their line's number."""
+    return (f"{path}: {numbered} of {total} articles have no {id_col or 'id'!r} field, so each is named by "
+            "its line in the file (a Parquet file: its row); name the id column with --id-col")
+
+
 def _article(record: dict, where: str, text_col: str, tags_col: str | None, title_col: str | None,
-             require_tags: bool, tag_sep: str | None) -> tuple[str, list[str]] | None:
+             require_tags: bool, tag_sep: str | None, id_col: str | None = None) -> tuple[str, list[str]] | None:
     """(text, tags) of one record; None when it has no text; `DataError` when it cannot be used."""
+    if id_col is not None and id_col not in record:
+        raise _missing_id(where, id_col, record)
     if text_col not in record:  # a title alone is no article: a misspelt column would train on titles
-        raise DataError(f"{where}: no field {text_col!r}; fields are {', '.join(map(repr, record))}; "
+        raise DataError(f"{where}: no field {text_col!r}; fields are {_fields(record)}; "
                         "name the text column with --text-col")
     has_tags = tags_col is not None and tags_col in record
     if require_tags and not has_tags:
-        raise DataError(f"{where}: no field {tags_col!r}; fields are {', '.join(map(repr, record))}; "
+        raise DataError(f"{where}: no field {tags_col!r}; fields are {_fields(record)}; "
                         "name the tag column with --tags-col")
     text = article_text(_field(record, title_col), _field(record, text_col))
     if not text:
@@ -143,7 +160,7 @@ def iter_articles(
     text_col: str = "text",
     tags_col: str | None = "tags",
     title_col: str | None = "title",
-    id_col: str = "id",
+    id_col: str | None = None,
     tag_sep: str | None = None,
     require_tags: bool = True,
     on_error: OnError = "raise",
@@ -151,8 +168,9 @@ def iter_articles(
 ) -> Iterator[Corpus]:
     """The corpus file as consecutive `Corpus` batches of at most `batch_size` articles, read as
     they are needed (memory does not grow with the file; tag spellings are not merged). Each batch
-    lists the records skipped (and repaired, see `reader`) since the previous one. Errors as
-    `load_articles`. `part` (from `reader.split`) reads one part of the file; a part may hold no article."""
+    lists the records skipped (and repaired, see `reader`) since the previous one, and counts in
+    `numbered` its articles that had no id (numbered by their line). Errors as `load_articles`.
+    `part` (from `reader.split`) reads one part of the file; a part may hold no article."""
     path = Path(path)
     batch = Corpus(str(path), [], [], [], has_tags=False)
     seen_text_col = False
@@ -164,10 +182,12 @@ def iter_articles(
         n_records += 1
         if n_records == 1:
             first_keys = list(record)
+            if id_col is not None and id_col not in record:
+                raise _missing_id(where, id_col, record)  # a misspelt column, not one bad record
         seen_text_col |= text_col in record
         batch.has_tags |= tags_col is not None and tags_col in record
         try:
-            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep)
+            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep, id_col)
         except DataError as exc:
             if on_error == "raise":
                 raise
@@ -176,8 +196,11 @@ def iter_articles(
         if found is None:
             skipped.append(Skipped(where, "no text (title and body are empty)"))
         elif found:
-            raw_id = _field(record, id_col)
-            batch.ids.append(str(raw_id) if raw_id is not None and str(raw_id) != "" else str(n_records))
+            raw_id = _field(record, id_col or "id")
+            if raw_id is None or str(raw_id) == "":
+                raw_id = where.rsplit(":", 1)[-1].removeprefix("row ")  # its line (a Parquet file: its row)
+                batch.numbered += 1
+            batch.ids.append(str(raw_id))
             batch.texts.append(found[0])
             batch.tags.append(found[1])
         if len(batch) >= batch_size:
@@ -204,7 +227,7 @@ def load_articles(
     text_col: str = "text",
     tags_col: str | None = "tags",
     title_col: str | None = "title",
-    id_col: str = "id",
+    id_col: str | None = None,
     tag_sep: str | None = None,
     require_tags: bool = True,
     merge_variants: bool = True,
@@ -218,8 +241,11 @@ def load_articles(
     otherwise tags are read when present.
     A malformed record raises `DataError` naming the file and line, or with `on_error="skip"` is
     skipped and listed in `Corpus.skipped` with its reason; one whose strings held a lone surrogate
-    is read with U+FFFD in its place and listed in `Corpus.repaired`. `progress("reading", articles, 0)` is
-    called as batches of articles are read.
+    is read with U+FFFD in its place and listed in `Corpus.repaired`. Ids come from `id_col`, by
+    default the field 'id' where a record has one; an article without an id is named by its line
+    (counted in `Corpus.numbered`, see `numbering_note`). A named `id_col` that the first record
+    lacks is a misspelt column: `DataError` whatever `on_error`; a later record that lacks it is
+    malformed. `progress("reading", articles, 0)` is called as batches of articles are read.
     """
     progress = progress or no_progress
     corpus = Corpus(str(Path(path)), [], [], [], has_tags=False)
@@ -232,6 +258,7 @@ def load_articles(
         corpus.skipped += batch.skipped
         corpus.repaired += batch.repaired
         corpus.has_tags |= batch.has_tags
+        corpus.numbered += batch.numbered
         progress("reading", len(corpus), 0)
     if merge_variants and corpus.has_tags:
         corpus.tags, corpus.tag_merges = merge_tag_variants(corpus.tags)
@@ -253,7 +280,7 @@ class CorpusStream:
     """
 
     def __init__(self, path: str | Path, *, chunk_size: int = 10000, text_col: str = "text",
-                 tags_col: str = "tags", title_col: str | None = "title", id_col: str = "id",
+                 tags_col: str = "tags", title_col: str | None = "title", id_col: str | None = None,
                  tag_sep: str | None = None, on_error: OnError = "raise", tag_map: dict[str, str] | None = None,
                  extra: Any = None):
         self.path = Path(path)
@@ -268,6 +295,7 @@ class CorpusStream:
         self.repaired: list[str] = []
         self.tag_merges: dict[str, str] = {}
         self.has_tags = False
+        self.numbered = 0
         self.reads = 0
         self._tags: list[list[str]] | None = None
 
@@ -278,6 +306,7 @@ class CorpusStream:
         tag_lists: list[list[str]] = []
         if first:  # (again, after a read cut short)
             self.ids, self.skipped, self.repaired, self.has_tags, self.replaced = [], [], [], False, 0
+            self.numbered = 0
         replaced = set(self.extra.ids) if self.extra is not None else set()
         for batch in iter_articles(self.path, batch_size=self.chunk_size, **self.options):
             ids, texts, tags = batch.ids, batch.texts, batch.tags
@@ -291,6 +320,7 @@ class CorpusStream:
                 self.skipped += batch.skipped
                 self.repaired += batch.repaired
                 self.has_tags |= batch.has_tags
+                self.numbered += batch.numbered
                 tag_lists += tags
             del batch
             if texts:
@@ -325,4 +355,4 @@ class CorpusStream:
     def corpus(self) -> Corpus:
         """What was read, as a `Corpus` without the texts (ids, tags, skipped records, merges)."""
         return Corpus(str(self.path), self.ids, [], self.tags(), self.skipped, self.tag_merges, self.has_tags,
-                      self.repaired)
+                      self.repaired, numbered=self.numbered)

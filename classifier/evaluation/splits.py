@@ -6,7 +6,8 @@
 - `stratified_folds`: iterative stratification over the tags (`classifier evaluate --cv`), so rare tags
   reach every fold they can.
 - `nested_samples`: growing random shares of the articles, each containing the last (learning curves).
-- `near_duplicate_groups`: near-duplicate articles grouped (MinHash), so folds keep them together.
+- `near_duplicate_groups`: near-duplicate articles grouped (MinHash), so folds keep them together;
+  `first_members` names each group by its first article, so an article alone keeps its own key.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ def hash_fold(key: object, k: int) -> int:
 def hash_folds(keys: Iterable[object], k: int) -> np.ndarray:
     """`hash_fold` of every key, as an array."""
     return np.fromiter((hash_fold(key, k) for key in keys), dtype=np.int64)
+
+
+def first_members(groups: np.ndarray) -> np.ndarray:
+    """Each article's group (a number per article) named by its first member's index: keys for
+    `hash_folds` that keep a group together while an article alone keys on its own index."""
+    groups = np.asarray(groups)
+    index = np.arange(len(groups))
+    if len(groups) == 0:
+        return index
+    first = np.full(groups.max() + 1, len(groups), dtype=np.int64)
+    np.minimum.at(first, groups, index)
+    return first[groups]
 
 
 def stratified_folds(Y: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:

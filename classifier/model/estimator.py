@@ -1,14 +1,10 @@
 """`TagModel`: TF-IDF features, one-vs-rest linear classifiers, per-tag thresholds.
 
-By default every tag is a least-squares (ridge) classifier, all solved at once in the dual
-(`dual`), which also gives the exact leave-one-out score of every training article for every tag.
-With loss='squared_hinge' each tag is fitted to the L2-SVM loss instead (`squared_hinge`), which
-stops well-classified articles from bending the weights, with its own leave-one-out scores. Those
-held-out scores choose the per-tag thresholds (`thresholds`) and fit the calibration
-(`calibration`), so no k-fold refitting is needed. The model keeps the primal weights W = Xᵀ A one
-byte per weight (`weights.CompactWeights`): decoded in full for a batch, row by row for a few texts.
-
-Prediction needs only NumPy: SciPy and scikit-learn are imported by training and by large batches.
+Each tag is a ridge classifier solved for all tags at once in the dual (`dual`: exact leave-one-out
+scores, leave-group-out for near-duplicates from `splits.near_duplicate_groups`), or an L2-SVM
+(`squared_hinge`), or on large corpora a per-tag primal fit (`primal`, k-fold held-out scores).
+Held-out scores choose the per-tag thresholds (`thresholds`) and fit the calibration (`calibration`).
+Weights are kept one byte each (`weights.CompactWeights`). Prediction needs only NumPy.
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ import numpy as np
 
 from classifier.errors import DataError, NotFittedError
 from classifier.evaluation.metrics import compute_metrics
-from classifier.evaluation.splits import hash_folds, near_duplicate_groups
+from classifier.evaluation.splits import first_members, hash_folds, near_duplicate_groups
 from classifier.model import features, tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
@@ -103,7 +99,7 @@ class TagModel(Params):
     form of `coef_`, features × tags, decoded on first use), `intercept_`, `thresholds_` (raw-score
     cut per tag), `calibration_` (slopes, intercepts), `tag_support_`, `cooccurrence_` (training
     co-occurrence of the 30 most frequent tags), `validation_` (held-out metrics), `dropped_tags_`
-    (tags below min_tag_count).
+    (tags below min_tag_count), `near_duplicates_` in `near_duplicate_groups_` (held out together).
     """
 
     row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
@@ -207,14 +203,15 @@ class TagModel(Params):
         self.solver_ = self._pick_solver(Xs)
         self.loss_ = self.loss if self.loss != "auto" else ("ridge" if self.solver_ == "dual" else "squared_hinge")
         progress(f"{self.solver_} solver, {self.loss_}", 1, 1)
+        groups = near_duplicate_groups(Xs)  # held out together on either path
+        self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
+        self.near_duplicate_groups_ = int((np.bincount(groups) > 1).sum())
         if self.solver_ == "dual":
-            heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), progress)
-            heldout_groups = np.arange(len(Y_heldout))
+            heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), groups, progress)
+            heldout_groups = first_members(groups)  # an article alone keeps the half its index gave it
         else:
             from classifier.model import primal
 
-            groups = near_duplicate_groups(Xs)
-            self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
             W, intercept, heldout, rows = primal.fit(Xs, Y, self.alpha, loss=self.loss_, folds=self.cv_folds,
                                                      max_heldout=self.max_heldout, groups=groups,
                                                      n_jobs=self.worker_count(), progress=progress)
@@ -249,16 +246,18 @@ class TagModel(Params):
                             f"{available / 2**20:,.0f} MiB is available; use solver 'primal' (or 'auto')")
         return self.solver
 
-    def _fit_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, progress: Progress):
-        """Dual path: (leave-one-out scores, their 0/1 targets, weights, intercepts)."""
+    def _fit_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, groups: np.ndarray, progress: Progress):
+        """Dual path: (held-out scores: leave-one-out, leave-group-out for near-duplicates; their 0/1
+        targets; weights; intercepts)."""
         if self.loss_ == "squared_hinge":
             from classifier.model import squared_hinge
 
-            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, n_jobs=self.worker_count(), progress=progress)
+            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, groups=groups, n_jobs=self.worker_count(),
+                                          progress=progress)
         else:
             from classifier.model import dual
 
-            A, loo = dual.solve(Xs, Y, self.alpha, progress)
+            A, loo = dual.solve(Xs, Y, self.alpha, progress, groups=groups)
         from classifier.model.dual import primal_weights
 
         return loo, Y, primal_weights(Xs, A, self.worker_count()), A.sum(axis=0)
@@ -287,7 +286,8 @@ class TagModel(Params):
             scores = self._scores(loo[test], thr, proba[test], self.min_share)
             decided[test] = apply_thresholds(scores, 0.5, min_tags=self.min_tags, tiebreak=loo[test] - thr)
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
-        source = "leave-one-out" if self.solver_ == "dual" else f"{len(Y)} articles' held-out (k-fold)"
+        source = ("leave-one-out (near-duplicates: leave-group-out)" if self.solver_ == "dual"
+                  else f"{len(Y)} articles' held-out (k-fold)")
         return {"method": f"{source} scores, thresholds tuned on one half, scored on the other",
                 **scores}
 
