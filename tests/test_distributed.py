@@ -34,6 +34,7 @@ def lines_of(folder, suffix="jsonl"):
 def test_the_parts_hold_what_the_in_process_run_prints(cluster, trained, mini_path, tmp_path, small_parts):
     summary = predict_on_cluster(trained.run_dir, mini_path, tmp_path / "out", address=cluster.scheduler_address)
     assert summary["parts"] > 3 and summary["articles"] == 150 and summary["skipped"] == summary["repaired"] == []
+    assert summary["numbered"] == 0
     corpus = load_articles(mini_path)  # training keeps no texts
     local = predict(trained.model, corpus.texts, ids=corpus.ids)
     assert lines_of(tmp_path / "out") == [p.to_json() for p in local]
@@ -70,6 +71,14 @@ def test_cli(cluster, trained, mini_path, tmp_path):
                             cluster.scheduler_address, "--out", str(tmp_path / "o"), "--format", "jsonl"])
     assert r.exit_code == 0, r.output
     assert len(lines_of(tmp_path / "o")) == 150 and "Tagged 150 articles" in r.output
+    noid = tmp_path / "noid.jsonl"
+    noid.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "id"}) + "\n"
+                            for line in mini_path.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    r = runner.invoke(app, ["predict", "--model", str(trained.run_dir), "--file", str(noid), "--dask",
+                            cluster.scheduler_address, "--out", str(tmp_path / "n"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert "150 of 150 articles have no 'id' field" in r.output
+    assert [json.loads(line)["id"] for line in lines_of(tmp_path / "n")][:2] == ["1", "2"]
     r = runner.invoke(app, ["predict", "--file", str(mini_path), "--dask", cluster.scheduler_address])
     assert r.exit_code == 2 and "--out" in r.output
     r = runner.invoke(app, ["predict", "--model", str(trained.run_dir), "--file", str(mini_path), "--format",

@@ -53,3 +53,16 @@ def test_evaluate_on_feedback_uses_the_editors_tags_as_gold(trained, tmp_path, m
     assert (tmp_path / "ev" / "metrics.json").exists()
     both = evaluate(mini_path, model=trained.run_dir, out=tmp_path / "ev2", feedback=fb).evaluation
     assert len(both.ids) == 150 and both.ids[-5:] == [r["id"] for r in records]
+
+
+def test_evaluate_says_when_articles_without_ids_were_named_by_their_line(trained, tmp_path, mini_path):
+    from classifier import evaluate
+
+    lines = mini_path.read_text(encoding="utf-8").splitlines()[:20]
+    noid = tmp_path / "noid.jsonl"
+    noid.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "id"}) + "\n"
+                            for line in lines), encoding="utf-8")
+    result = evaluate(noid, model=trained.run_dir, out=tmp_path / "ev")
+    assert result.evaluation.ids[:3] == ["1", "2", "3"]
+    assert any(n.startswith(f"{noid}: 20 of 20 articles have no 'id' field") for n in result.notes)
+    assert not evaluate(mini_path, model=trained.run_dir, out=tmp_path / "ev2").notes

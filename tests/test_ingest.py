@@ -135,3 +135,19 @@ def test_lone_surrogates_from_a_page_json_ld_are_repaired_and_listed(tmp_path):
     assert report.imported == 1 and report.repaired == 1
     assert "Maroc\ufffd" in read_jsonl(tmp_path / "out.jsonl")[0]["tags"]
     assert read_jsonl(tmp_path / "out.rejects.jsonl")[0]["status"] == "repaired"
+
+
+def test_a_named_id_column_missing_from_a_table_stops_the_import_naming_it(tmp_path):
+    from classifier.corpus.ingest import Columns
+
+    src = tmp_path / "export.jsonl"
+    src.write_text('{"doc_id": "a", "title": "Un", "text": "texte un", "tags": ["x"]}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(DataError, match=r"export\.jsonl:1: no field 'docid' \(the --id-col\); fields are "
+                                         r"'doc_id', 'title', 'text', 'tags'"):
+        import_paths([src], out, columns=Columns(id="docid", id_named=True))
+    assert not out.exists()
+    import_paths([src], out, columns=Columns(id="doc_id", id_named=True))
+    assert read_jsonl(out)[0]["id"] == "a"
+    import_paths([src], out, columns=Columns(id="docid"))  # not named: ids are made up, as before
+    assert read_jsonl(out)[0]["id"] != "a"

@@ -33,12 +33,13 @@ def stats(data: str | Path | None = None, *, tag_map: str | Path | None = None, 
 def import_corpus(paths: list[str | Path], out: str | Path, *, profile: str | Path | None = None,
                   tag_map: str | Path | None = None, dedupe: str = "exact", near_threshold: float = 0.9,
                   require_tags: bool = True, text_col: str = "text", title_col: str = "title",
-                  tags_col: str = "tags", id_col: str = "id", tag_sep: str | None = None,
+                  tags_col: str = "tags", id_col: str | None = None, tag_sep: str | None = None,
                   progress: Progress | None = None) -> ImportReport:
     """`classifier import`: `paths` into the JSONL corpus `out`, with the page `profile` (a JSON file;
     default: French news sites), the `tag_map` CSV and the column names of tabular exports, as
     `corpus.ingest.import_paths` does."""
-    columns = Columns(text=text_col, title=title_col, tags=tags_col, id=id_col, tag_sep=tag_sep)
+    columns = Columns(text=text_col, title=title_col, tags=tags_col, id=id_col or "id", tag_sep=tag_sep,
+                      id_named=id_col is not None)
     return import_paths(paths, out, profile=PageProfile.load(profile) if profile else DEFAULT_PROFILE,
                         columns=columns, tag_map=load_tag_map(tag_map) if tag_map else None, dedupe=dedupe,
                         near_threshold=near_threshold, require_tags=require_tags, progress=progress)

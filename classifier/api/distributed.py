@@ -111,12 +111,13 @@ def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, form
              options: dict[str, Any]) -> dict[str, Any]:
     """On a worker: tag one part and write it as part-<index>.<format>; what it read, skipped and repaired."""
     model = _model(run_dir)
-    predictions, skipped, repaired = [], [], []
+    predictions, skipped, repaired, numbered = [], [], [], 0
     columns = {k: options[k] for k in ("text_col", "title_col", "id_col")}
     for batch in iter_articles(path, part=part, tags_col=None, require_tags=False, on_error=options["on_error"],
                                **columns):
         skipped += [(s.where, s.reason) for s in batch.skipped]
         repaired += batch.repaired
+        numbered += batch.numbered
         predictions += predict(model, batch.texts, ids=batch.ids, top_k=options["top_k"],
                                threshold=options["threshold"], min_share=options["min_share"])
     target = Path(out_dir) / f"part-{index:05d}.{format}"
@@ -135,7 +136,7 @@ def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, form
                               "scores": [p.to_json() for p in predictions]})
         atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False))
     return {"part": target.name, "file": path, "articles": len(predictions), "skipped": skipped,
-            "repaired": repaired}
+            "repaired": repaired, "numbered": numbered}
 
 
 def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Path, *, address: str,
@@ -144,7 +145,8 @@ def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Pa
                        min_share: float | None = None, on_error: OnError = "raise",
                        progress: Progress | None = None) -> dict[str, Any]:
     """Tag the corpus `data` (a file, or a folder of files) on the Dask cluster at `address`, one
-    part file per part in `out`. Returns a summary: parts, articles, skipped and repaired records, the model."""
+    part file per part in `out`. Returns a summary: parts, articles, skipped and repaired records, the
+    articles without an id (`numbered`: named by their line), the model."""
     if format not in FORMATS:
         raise DataError(f"--format must be one of {', '.join(FORMATS)} with --dask; got {format!r}")
     progress = progress or no_progress
@@ -175,4 +177,4 @@ def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Pa
     results.sort(key=lambda r: r["part"])
     return {"model": run_dir, "out": str(out), "parts": len(results), "articles": sum(r["articles"] for r in results),
             "skipped": [s for r in results for s in r["skipped"]], "files": [r["part"] for r in results],
-            "repaired": [w for r in results for w in r["repaired"]]}
+            "repaired": [w for r in results for w in r["repaired"]], "numbered": sum(r["numbered"] for r in results)}

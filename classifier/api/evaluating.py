@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from classifier.api import runs
-from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles
+from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles, numbering_note
 from classifier.corpus.reader import repaired_note
 from classifier.errors import DataError
 from classifier.evaluation.scoring import align_tags, compare, evaluate_model
@@ -78,6 +78,8 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
                          cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
                          learning=learning, why=explain_tags(tagger, ev), progress=progress)
     notes = [repaired_note(corpus.repaired)] if corpus.repaired else []
+    if corpus.numbered:
+        notes.append(numbering_note(path, corpus.numbered, len(corpus), id_col))
     return EvaluateResult(ev, paths, comparison, learning, notes)
 
 

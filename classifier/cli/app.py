@@ -184,6 +184,11 @@ def _predict_on_cluster(file: Path | None, model: Path | None, out: Path | None,
 
     summary = output.run(work)
     output.warn_read(summary["skipped"], summary["repaired"])
+    if summary["numbered"]:
+        from classifier import numbering_note
+
+        typer.echo(f"warning: {numbering_note(file, summary['numbered'], summary['articles'], columns['id_col'])}",
+                   err=True)
     if not quiet:
         typer.echo(f"Tagged {summary['articles']} articles in {summary['parts']} parts into {summary['out']} "
                    f"(model {summary['model']})", err=True)
@@ -264,7 +269,7 @@ def import_(
         with output.Reporter(quiet) as reporter:
             return import_corpus(paths, out, profile=profile, tag_map=tag_map, dedupe=dedupe.value,
                                  near_threshold=near_threshold, require_tags=not allow_untagged, text_col=text_col,
-                                 title_col=title_col, tags_col=tags_col, id_col=id_col or "id", tag_sep=tag_sep,
+                                 title_col=title_col, tags_col=tags_col, id_col=id_col, tag_sep=tag_sep,
                                  progress=reporter)
 
     report = output.run(work)

@@ -125,7 +125,7 @@ def _missing_id(where: str, id_col: str, record: dict) -> DataError:
 def numbering_note(path: str | Path, numbered: int, total: int, id_col: str | None = None) -> str:
     """What to tell the user when `numbered` of `total` articles had no id and got their line's number."""
     return (f"{path}: {numbered} of {total} articles have no {id_col or 'id'!r} field, so each is named by "
-            "its line in the file (a Parquet file: its row); name the id column with --id-col")
+            "its line number in the file (a Parquet file: its row number); name the id column with --id-col")
 
 
 def _article(record: dict, where: str, text_col: str, tags_col: str | None, title_col: str | None,

@@ -44,6 +44,7 @@ class Columns:
     author: str = "author"
     url: str = "url"
     tag_sep: str | None = None
+    id_named: bool = False  # the id column was named (--id-col): a table without it is a misspelt column
 
 
 @dataclass
@@ -127,9 +128,14 @@ def _table_articles(path: Path, cols: Columns, report: ImportReport, reject, rej
     skipped: list[Skipped] = []
     encodings: Counter = Counter()
     repaired: list[str] = []
+    missing_id, first = None, True
     try:
         for where, record in iter_records(path, on_error="skip", skipped=skipped, fallback=True,
                                           encodings=encodings, repaired=repaired):
+            if first and cols.id_named and cols.id not in record:
+                missing_id = (where, list(record))
+                break
+            first = False
             try:
                 article = _from_record(record, where, cols)
             except DataError as exc:
@@ -139,6 +145,10 @@ def _table_articles(path: Path, cols: Columns, report: ImportReport, reject, rej
             yield article
     except DataError as exc:  # the file as a whole (unreadable, not gzip)
         reject(str(path), f"unreadable file: {exc}")
+    if missing_id is not None:  # a misspelt column, not one bad record: every id would be made up
+        fields = ", ".join(repr(k) for k in missing_id[1])
+        raise DataError(f"{missing_id[0]}: no field {cols.id!r} (the --id-col); fields are {fields}; "
+                        "name the id column with --id-col, or leave it out to use 'id' where present")
     for s in skipped:
         reject(s.where, s.reason if s.reason.startswith(("parse failure", "unreadable")) else
                f"parse failure: {s.reason}")
