@@ -37,7 +37,8 @@ def other_run(trained, artifacts_dir, mini_path):
 @pytest.fixture
 def server(trained, tmp_path):
     port = free_port()
-    env = {**os.environ, "CLASSIFIER_ADMIN_TOKEN": TOKEN, "CLASSIFIER_ARTIFACTS": str(tmp_path)}
+    env = {**os.environ, "CLASSIFIER_ADMIN_TOKEN": TOKEN, "CLASSIFIER_ARTIFACTS": str(tmp_path),
+           "TMPDIR": str(tmp_path)}  # a killed server leaves its control folder: here, not in /tmp
     log = open(tmp_path / "server.log", "w+b")
     proc = subprocess.Popen([sys.executable, "-m", "classifier", "serve", "--model", str(trained.run_dir),
                              "--port", str(port), "--workers", "2", "--feedback", str(tmp_path / "fb.jsonl")],
@@ -96,6 +97,53 @@ def test_serve_with_two_workers_reloads_both(server, trained, other_run):
     assert proc.poll() is None
     text = log.read_text()
     assert "Traceback" not in text and text.count("-> 404") == 1
+
+
+def test_feedback_survives_a_kill_of_the_server_mid_stream(server, trained):
+    """Feedback posted from 4 connections while the whole server (both workers) is SIGKILLed: the
+    file holds only whole lines, and every event the server acknowledged is in it."""
+    import json
+    import threading
+
+    from classifier.corpus.feedback import read_feedback
+
+    base, proc, log = server
+    assert workers_answering(base, trained.run_dir.name), log.read_text()[-2000:]
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def post(name: str) -> None:
+        with httpx.Client(timeout=5) as c:
+            for i in range(100_000):
+                if stop.is_set():
+                    return
+                event = {"id": f"{name}-{i}", "title": "Titre", "text": "Les élections municipales " * 50,
+                         "accepted": ["élections"], "rejected": [], "added": ["Paris"]}
+                try:
+                    r = c.post(f"{base}/v1/feedback", json=event)
+                except httpx.TransportError:
+                    return
+                if r.status_code == 200:
+                    acknowledged.append(event["id"])
+
+    threads = [threading.Thread(target=post, args=(str(n),)) for n in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(acknowledged) < 300:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the server and its workers, mid-stream
+    proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    data = (log.parent / "fb.jsonl").read_bytes()
+    assert len(acknowledged) >= 300 and data.endswith(b"\n")
+    for line in data.split(b"\n")[:-1]:
+        json.loads(line)  # no torn line
+    fb = read_feedback(log.parent / "fb.jsonl")
+    assert fb.skipped == []
+    assert set(acknowledged) <= {e["id"] for e in fb.events}  # an acknowledged event is never lost
 
 
 def test_serve_refuses_a_run_that_is_not_there(tmp_path):
