@@ -30,6 +30,7 @@ class Corpus:
     has_tags: bool = True
     repaired: list[str] = field(default_factory=list)  # "file:line" of records whose lone surrogates became U+FFFD
     numbered: int = 0  # articles without an id, given their line's number instead
+    dates: list[str] = field(default_factory=list)  # each article's date field as written ("" if none); [] unread
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -31,13 +31,15 @@ class EvaluateResult:
     comparison: dict[str, Any] | None = None
     learning: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)  # what was read in a way that needs saying
+    timeline: dict[str, Any] | None = None  # by month, and for a date split the split and the drift
 
 
 def evaluate(data: str | Path | None = None, *, model: str | Path | None = None, out: str | Path | None = None,
              compare_with: str | Path | None = None, learning_curve: bool = False,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
              title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-             feedback: str | Path | None = None, progress: Progress | None = None) -> EvaluateResult:
+             feedback: str | Path | None = None, by_month: bool = False, date_col: str = "date",
+             progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
 
@@ -45,6 +47,8 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     retrains on growing shares of the training data (the manifest's, or `train_data`). `feedback`
     (an editors' feedback file) evaluates on its corrected articles, the editors' tags as gold: alone
     when `data` is not given, else with `data`'s articles, a corrected one replacing that of its id.
+    `by_month` adds micro/macro F1 for each month of the articles' `date_col` (see `evaluate_by_date`
+    for learning from the past and testing on what came after).
     """
     from classifier.evaluation.report import write_report
 
@@ -57,7 +61,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         corpus = Corpus(str(feedback), [], [], [])
     else:
         corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                               tag_sep=tag_sep)
+                               tag_sep=tag_sep, date_col=date_col)
     if feedback is not None:
         corpus = with_feedback(corpus, feedback)
     progress("reading", len(corpus), len(corpus))
@@ -74,13 +78,31 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         train_corpus = load_articles(source, text_col=text_col, tags_col=tags_col, title_col=title_col,
                                      id_col=id_col, tag_sep=tag_sep)
         learning = fit_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
-    paths = write_report(ev, Path(out) if out is not None else run_dir,
-                         cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
-                         learning=learning, why=explain_tags(tagger, ev), progress=progress)
     notes = [repaired_note(corpus.repaired)] if corpus.repaired else []
     if corpus.numbered:
         notes.append(numbering_note(path, corpus.numbered, len(corpus), id_col))
-    return EvaluateResult(ev, paths, comparison, learning, notes)
+    timeline = monthly_view(corpus, ev, date_col, notes) if by_month else None
+    paths = write_report(ev, Path(out) if out is not None else run_dir,
+                         cooccurrence=getattr(tagger, "cooccurrence_", None), comparison=comparison,
+                         learning=learning, why=explain_tags(tagger, ev), timeline=timeline, progress=progress)
+    return EvaluateResult(ev, paths, comparison, learning, notes, timeline)
+
+
+def monthly_view(corpus: Corpus, ev: Any, date_col: str, notes: list[str]) -> dict[str, Any]:
+    """{"by_month": rows} of `timeline.by_month` for `ev` (the evaluation of `corpus`); the articles
+    without a readable date are counted into `notes`. `DataError` when none has a date."""
+    from classifier.evaluation.scoring import unknown_indicator
+    from classifier.evaluation.timeline import by_month, day_of
+
+    undated = sum(day_of(d) is None for d in corpus.dates) if corpus.dates else len(corpus)
+    if undated == len(corpus):
+        raise DataError(f"{corpus.path}: --by-month needs dates, and no article has an ISO-8601 date in its "
+                        f"{date_col!r} field; name the date column with --date-col")
+    if undated:
+        notes.append(f"{corpus.path}: {undated} of {len(corpus)} articles have no ISO-8601 date in their "
+                     f"{date_col!r} field; they are left out of the F1 by month")
+    missed = unknown_indicator(corpus.tags, ev.classes, ev.manifest.get("training_data", {}).get("tag_merges"))
+    return {"by_month": by_month(corpus.dates, ev.gold, ev.pred, missed)}
 
 
 def explain_tags(tagger: TagModel, ev: Any, *, n_tags: int = 8, top_n: int = 8, words: int = 5) -> dict[str, Any]:

@@ -12,6 +12,9 @@ import typer
 
 from classifier.cli import output
 from classifier.cli.options import (
+    BY_MONTH,
+    CUTOFF,
+    DATE_COL,
     EXPLAIN,
     FEEDBACK,
     FORMAT,
@@ -20,6 +23,7 @@ from classifier.cli.options import (
     NEAR_THRESHOLD,
     ON_ERROR,
     QUIET,
+    SPLIT_BY,
     TAG_MAP,
     TAG_SEP,
     TAGS_COL,
@@ -32,6 +36,7 @@ from classifier.cli.options import (
     OnError,
     PredictFormat,
     Solver,
+    SplitBy,
     ThresholdRule,
 )
 
@@ -209,17 +214,20 @@ def evaluate(
     cv: int | None = typer.Option(None, "--cv", min=2, help="Cross-validate on DATA with K stratified folds "
                                      "(the model's settings, or the defaults when there is no model)."),
     feedback: Path | None = FEEDBACK,
+    split_by: SplitBy | None = SPLIT_BY, cutoff: str | None = CUTOFF, by_month: bool = BY_MONTH,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
+    date_col: str = DATE_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
     """Measure a model on labeled articles and write a self-contained HTML report with plots.
 
     Example: classifier evaluate training_data/orangesum_test.jsonl.gz --out artifacts/eval
+    Time split: classifier evaluate --split-by date --cutoff 2020-06-01 --out artifacts/by-date
     """
-    if cv is not None and feedback is not None:
-        output.fail("--feedback goes with an evaluation, not with --cv", 2)
-    from classifier import cross_validate
+    output.check_evaluate_options(cv=cv, feedback=feedback, split_by=split_by, cutoff=cutoff, compare=compare,
+                                  learning_curve=learning_curve)
+    from classifier import cross_validate, evaluate_by_date
     from classifier import evaluate as evaluate_model
 
     columns = dict(text_col=text_col, title_col=title_col or None, tags_col=tags_col, id_col=id_col)
@@ -228,8 +236,12 @@ def evaluate(
         with output.Reporter(quiet) as reporter:
             if cv is not None:
                 return cross_validate(data, folds=cv, model=model, out=out, progress=reporter, **columns)
+            if split_by is not None:
+                return evaluate_by_date(data, cutoff=cutoff, model=model, out=out, date_col=date_col,
+                                        progress=reporter, **columns)
             return evaluate_model(data, model=model, out=out, compare_with=compare, learning_curve=learning_curve,
-                                  train_data=train_data, feedback=feedback, progress=reporter, **columns)
+                                  train_data=train_data, feedback=feedback, by_month=by_month, date_col=date_col,
+                                  progress=reporter, **columns)
 
     result = output.run(work)
     if cv is not None:
@@ -282,6 +294,7 @@ def stats(
     tag_map: Path | None = TAG_MAP,
     near_threshold: float = NEAR_THRESHOLD,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
+    date_col: str = DATE_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -294,7 +307,8 @@ def stats(
     def work():
         with output.Reporter(quiet) as reporter:
             return corpus_stats(data, tag_map=tag_map, near_threshold=near_threshold, text_col=text_col,
-                                title_col=title_col or None, tags_col=tags_col, id_col=id_col, progress=reporter)
+                                title_col=title_col or None, tags_col=tags_col, id_col=id_col, date_col=date_col,
+                                progress=reporter)
 
     s = output.run(work)
     output.echo_json(s) if format == Format.json else typer.echo("\n".join(output.stats_lines(s)))

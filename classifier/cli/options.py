@@ -54,6 +54,10 @@ class OnError(StrEnum):
     skip = "skip"
 
 
+class SplitBy(StrEnum):
+    date = "date"
+
+
 class Dedupe(StrEnum):
     none = "none"
     exact = "exact"
@@ -79,3 +83,8 @@ ON_ERROR = typer.Option(OnError.raise_, "--on-error", help="A malformed record: 
                         "its line, before any long computation) or skip (count it, list it, go on).")
 FEEDBACK = typer.Option(None, "--feedback", help="An editors' feedback file (JSONL, as `classifier serve` writes it): "
                         "its corrected articles join the data with the editors' tags, replacing those of the same id.")
+SPLIT_BY = typer.Option(None, "--split-by", help="date: train on DATA's articles dated before --cutoff, "
+                        "evaluate on those dated on or after it (default DATA: the bundled corpus whole).")
+CUTOFF = typer.Option(None, "--cutoff", metavar="YYYY-MM-DD", help="The day a --split-by date starts its test side.")
+BY_MONTH = typer.Option(False, "--by-month", help="Add micro/macro F1 for each month of the evaluated articles.")
+DATE_COL = typer.Option("date", "--date-col", help="Column with the article's ISO-8601 date or date-time.")

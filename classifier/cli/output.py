@@ -20,6 +20,20 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def check_evaluate_options(*, cv: int | None, feedback: Any, split_by: Any, cutoff: str | None, compare: Any,
+                           learning_curve: bool) -> None:
+    """Exit 2 naming the clash when `evaluate`'s options do not go together."""
+    if cv is not None and feedback is not None:
+        fail("--feedback goes with an evaluation, not with --cv", 2)
+    if split_by is not None and cutoff is None:
+        fail("--split-by date needs --cutoff YYYY-MM-DD (the first day of the test side)", 2)
+    if cutoff is not None and split_by is None:
+        fail("--cutoff goes with --split-by date", 2)
+    if split_by is not None and (cv is not None or feedback is not None or compare is not None or learning_curve):
+        fail("--split-by date trains its own model: it goes without --cv, --feedback, --compare and "
+             "--learning-curve", 2)
+
+
 def run(action: Callable[[], Any]) -> Any:
     """`action()`, with the tool's own errors turned into a one-line message and exit code 1, and so
     any other operating-system error (a full disk, a file that cannot be read or written) with
@@ -286,6 +300,14 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
                   ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "micro_recall", "p_at_1", "ndcg_at_5")]
         lines.append(f"on every gold tag (unknown ones as misses): micro-F1 {ev.metrics_all_gold['micro_f1']:.4f}, "
                      f"macro-F1 {ev.metrics_all_gold['macro_f1']:.4f}")
+    timeline = getattr(result, "timeline", None) or {}
+    if timeline:
+        payload.update({k: timeline[k] for k in ("split", "by_month") if k in timeline})
+        lines += timeline_lines(timeline)
+        if "drift" in timeline:
+            d = timeline["drift"]
+            payload["drift"] = {"new_tags": len(d["new_tags"]), "new_tag_uses": d["new_tag_uses"],
+                                "moved": d["moved"][:5]}
     if result.learning:
         lines.append("learning curve: " + ", ".join(f"{r['articles']} -> {r['micro_f1']:.3f}/{r['macro_f1']:.3f}"
                                                     for r in result.learning))
@@ -301,6 +323,27 @@ def import_lines(report: Any) -> list[str]:
     if report.repaired:
         lines.append(f"  repaired {report.repaired} record(s): a lone UTF-16 surrogate replaced by U+FFFD")
     lines.append(f"Wrote {report.out}; rejects and merges listed in {report.rejects}")
+    return lines
+
+
+def timeline_lines(t: dict[str, Any]) -> list[str]:
+    """The text lines of a date split, the F1 by month and the drift (`api.timesplit`)."""
+    lines = []
+    if "split" in t:
+        s = t["split"]
+        lines.append(f"time split at {s['cutoff']}: learned from {s['before']} articles before it, evaluated on "
+                     f"{s['after']} on or after it ({s['undated']} undated left out; dates {s['first_date']} to "
+                     f"{s['last_date']})")
+    if t.get("by_month"):
+        lines.append("F1 by month (learned tags): " + ", ".join(
+            f"{r['month']} {r['micro_f1']:.3f}/{r['macro_f1']:.3f} ({r['articles']})" for r in t["by_month"]))
+    if "drift" in t:
+        d = t["drift"]
+        lines.append(f"drift: {len(d['new_tags'])} tags of the later articles were never learned "
+                     f"({d['new_tag_uses']} uses): " + _shorten([r["tag"] for r in d["new_tags"]], 8))
+        lines.append("moved most (share before -> after, F1 after): " + ", ".join(
+            f"{r['tag']} {r['share_before']:.3f}->{r['share_after']:.3f}"
+            + (f" F1 {r['f1_after']:.2f}" if r["f1_after"] is not None else "") for r in d["moved"][:6]))
     return lines
 
 
@@ -326,4 +369,9 @@ def stats_lines(s: dict[str, Any]) -> list[str]:
     lines += ["  " + _shorten(g, 10) for g in s["near_duplicate_groups"][:10]]
     if len(s["near_duplicate_groups"]) > 10:
         lines.append(f"  ... {len(s['near_duplicate_groups']) - 10} more groups (--format json lists all)")
+    if s.get("by_month"):
+        lines.append(f"tags by month ({len(s['by_month'])} months, {s['undated']} articles undated; "
+                     "the month's articles, then its most frequent tags):")
+        lines += [f"  {r['month']} {r['articles']:>6}  " + ", ".join(f"{t} ({c})" for t, c in r["tags"])
+                  for r in s["by_month"]]
     return lines

@@ -165,6 +165,7 @@ def iter_articles(
     require_tags: bool = True,
     on_error: OnError = "raise",
     part: Part | None = None,
+    date_col: str | None = "date",
 ) -> Iterator[Corpus]:
     """The corpus file as consecutive `Corpus` batches of at most `batch_size` articles, read as
     they are needed (memory does not grow with the file; tag spellings are not merged). Each batch
@@ -201,6 +202,9 @@ def iter_articles(
                 raw_id = where.rsplit(":", 1)[-1].removeprefix("row ")  # its line (a Parquet file: its row)
                 batch.numbered += 1
             batch.ids.append(str(raw_id))
+            if date_col is not None:
+                raw_date = _field(record, date_col)
+                batch.dates.append("" if raw_date is None else str(raw_date).strip())
             batch.texts.append(found[0])
             batch.tags.append(found[1])
         if len(batch) >= batch_size:
@@ -233,6 +237,7 @@ def load_articles(
     merge_variants: bool = True,
     on_error: OnError = "raise",
     progress: Progress | None = None,
+    date_col: str | None = "date",
 ) -> Corpus:
     """Read a corpus file into a `Corpus`.
 
@@ -251,8 +256,9 @@ def load_articles(
     corpus = Corpus(str(Path(path)), [], [], [], has_tags=False)
     progress("reading", 0, 0)
     for batch in iter_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                               tag_sep=tag_sep, require_tags=require_tags, on_error=on_error):
+                               tag_sep=tag_sep, require_tags=require_tags, on_error=on_error, date_col=date_col):
         corpus.ids += batch.ids
+        corpus.dates += batch.dates
         corpus.texts += batch.texts
         corpus.tags += batch.tags
         corpus.skipped += batch.skipped

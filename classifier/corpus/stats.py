@@ -60,4 +60,15 @@ def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15,
         "near_duplicate_threshold": near_threshold,
         "near_duplicate_pairs": found.count(),
         "near_duplicate_groups": [[corpus.ids[i] for i in g] for g in found.groups()],
+        **_months(corpus),
     }
+
+
+def _months(corpus: Corpus) -> dict[str, Any]:
+    """Tag counts by month when the articles have dates: {"by_month": [...], "undated": n}, else {}."""
+    from classifier.evaluation.timeline import day_of, monthly_counts
+
+    rows = monthly_counts(corpus.dates, corpus.tags) if corpus.dates else []
+    if not rows:
+        return {}
+    return {"by_month": rows, "undated": sum(day_of(d) is None for d in corpus.dates)}

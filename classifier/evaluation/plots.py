@@ -161,6 +161,23 @@ def learning_curve(rows: list[dict[str, Any]]) -> Figure:
     return fig
 
 
+def monthly_f1(rows: list[dict[str, Any]]) -> Figure:
+    """Micro/macro F1 of each month's articles (and on every gold tag, when the rows carry it)."""
+    fig, ax = _fig(9, 4.5)
+    x = list(range(len(rows)))
+    ax.plot(x, [r["micro_f1"] for r in rows], "o-", label="micro-F1 (learned tags)")
+    ax.plot(x, [r["macro_f1"] for r in rows], "s-", label="macro-F1 (learned tags)")
+    if rows and "all_gold_micro_f1" in rows[0]:
+        ax.plot(x, [r["all_gold_micro_f1"] for r in rows], "^--", label="micro-F1 (every gold tag)")
+    step = max(1, len(rows) // 12)
+    ax.set_xticks(x[::step], [r["month"] for r in rows][::step], rotation=45, ha="right")
+    ax.set_ylabel("F1")
+    ax.set_ylim(0, 1)
+    ax.set_title("F1 by month of the evaluated articles")
+    ax.legend()
+    return fig
+
+
 def save_png(fig: Figure, path) -> bytes:
     """PNG bytes of `fig` (written atomically to `path` too, if given)."""
     import io

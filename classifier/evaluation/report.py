@@ -103,9 +103,34 @@ def _why_section(why: dict[str, Any]) -> str:
             f'that raised and lowered each of its tags most.</p><div class="why">{cards}</div>')
 
 
+def _timeline_section(timeline: dict[str, Any]) -> str:
+    """By month, and for a date split the split itself and what drifted across it."""
+    parts = []
+    split, drift = timeline.get("split"), timeline.get("drift")
+    if split:
+        parts.append(f"<h2>Time split</h2><p>Learned from the {split['before']} articles dated before "
+                     f"{_esc(split['cutoff'])}, evaluated on the {split['after']} dated on or after it (dates "
+                     f"{_esc(split['first_date'])} to {_esc(split['last_date'])}; {split['undated']} undated "
+                     "articles left out).</p>")
+    if timeline.get("by_month"):
+        parts.append("<h2>F1 by month</h2><p>Learned tags only, and on every gold tag of the month (tags the "
+                     "model never learned count as misses).</p>"
+                     + _table(timeline["by_month"], list(timeline["by_month"][0])))
+    if drift:
+        new = drift["new_tags"]
+        parts.append(f"<h2>Drift</h2><h3>Tags of the later articles that the model never learned ({len(new)} tags, "
+                     f"{drift['new_tag_uses']} uses)</h3><p>"
+                     + (", ".join(f"{_esc(r['tag'])} ({r['articles']}; before: {r['seen_before']})"
+                                  for r in new[:80]) or "none") + "</p>"
+                     "<h3>Tags whose share of articles moved most</h3>"
+                     + _table(drift["moved"], ["tag", "share_before", "share_after", "change", "articles_before",
+                                               "articles_after", "f1_after"]))
+    return "".join(parts)
+
+
 def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | None = None,
                 cv: dict | None = None, learning: list | None = None, why: dict | None = None,
-                title: str = "Tagging evaluation") -> str:
+                timeline: dict | None = None, title: str = "Tagging evaluation") -> str:
     """The report page. `why` (optional) explains tags: {"tags": [{"tag", "support", "positive",
     "negative"}, ...]} (what frequent tags learned) and {"examples": {row: {tag: [(word, weight), ...]}}}
     (the evidence of the example articles' tags, by their row in `ev`)."""
@@ -155,6 +180,8 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
                         + _table(rows, ["metric", "mean", "std"]))
     if learning:
         sections.append("<h2>Learning curve</h2>" + _table(learning, list(learning[0])))
+    if timeline:
+        sections.append(_timeline_section(timeline))
     shown = (why or {}).get("examples", {})
     sections += [
         f"<h2>Plots</h2>{plots}",
@@ -175,8 +202,9 @@ def render_html(ev: Evaluation, images: dict[str, bytes], *, comparison: dict | 
 
 def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None = None,
                  comparison: dict | None = None, cv: dict | None = None, learning: list | None = None,
-                 why: dict | None = None, progress=None) -> dict[str, Path]:
-    """Write every output of an evaluation into `out` (`why`: see `render_html`); returns the paths by name."""
+                 why: dict | None = None, timeline: dict | None = None, progress=None) -> dict[str, Path]:
+    """Write every output of an evaluation into `out` (`why`: see `render_html`; `timeline`: F1 by
+    month, and a date split with its drift); returns the paths by name."""
     from classifier.evaluation import plots
 
     out = Path(out)
@@ -192,6 +220,8 @@ def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None =
     }
     if learning:
         figures["learning_curve"] = ("Learning curve", lambda: plots.learning_curve(learning))
+    if timeline and timeline.get("by_month"):
+        figures["by_month"] = ("F1 by month", lambda: plots.monthly_f1(timeline["by_month"]))
     images: dict[str, bytes] = {}
     paths: dict[str, Path] = {}
     for step, (name, (label, make)) in enumerate(figures.items()):
@@ -208,11 +238,13 @@ def write_report(ev: Evaluation, out: str | Path, *, cooccurrence: dict | None =
         metrics["cross_validation"] = cv
     if learning:
         metrics["learning_curve"] = learning
+    if timeline:
+        metrics.update({k: v for k, v in timeline.items() if v is not None})
     paths["metrics"] = out / "metrics.json"
     write_json(paths["metrics"], metrics)
     paths["per_tag"] = out / "per_tag.csv"
     atomic_write_text(paths["per_tag"], per_tag_csv(ev.per_tag()))
     paths["report"] = out / "report.html"
     atomic_write_text(paths["report"], render_html(ev, images, comparison=comparison, cv=cv, learning=learning,
-                                                           why=why))
+                                                           why=why, timeline=timeline))
     return paths
