@@ -224,6 +224,8 @@ def main() -> None:
     ap.add_argument("--reuse-tuning", action="store_true",
                     help="resume: skip a peer's tuning when its params and tuning time are already under --work")
     a = ap.parse_args()
+    # The systems run from the project's folder: relative paths must not change meaning there.
+    a.train, a.test, a.work, a.out = (p.resolve() for p in (a.train, a.test, a.work, a.out))
     name = a.name or a.train.parent.name
     work = a.work / name
     work.mkdir(parents=True, exist_ok=True)
