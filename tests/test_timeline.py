@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from classifier.corpus.stats import monthly_counts
+from classifier.dates import day_of
 from classifier.errors import DataError
-from classifier.evaluation.timeline import by_month, day_of, drift, monthly_counts, parse_cutoff, split_by_date
+from classifier.evaluation.timeline import by_month, drift, parse_cutoff, split_by_date
 
 
 def test_day_of_reads_iso_dates_and_times_in_their_own_zone():

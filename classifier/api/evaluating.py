@@ -91,8 +91,9 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
 def monthly_view(corpus: Corpus, ev: Any, date_col: str, notes: list[str]) -> dict[str, Any]:
     """{"by_month": rows} of `timeline.by_month` for `ev` (the evaluation of `corpus`); the articles
     without a readable date are counted into `notes`. `DataError` when none has a date."""
+    from classifier.dates import day_of
     from classifier.evaluation.scoring import unknown_indicator
-    from classifier.evaluation.timeline import by_month, day_of
+    from classifier.evaluation.timeline import by_month
 
     undated = sum(day_of(d) is None for d in corpus.dates) if corpus.dates else len(corpus)
     if undated == len(corpus):

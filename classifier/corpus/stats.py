@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from classifier.corpus.duplicates import near_duplicates
+from classifier.dates import day_of
 from classifier.progress import Progress
 from classifier.text.normalize import fold_accents
 from classifier.types import Corpus
@@ -66,9 +67,20 @@ def corpus_stats(corpus: Corpus, *, near_threshold: float = 0.9, head: int = 15,
 
 def _months(corpus: Corpus) -> dict[str, Any]:
     """Tag counts by month when the articles have dates: {"by_month": [...], "undated": n}, else {}."""
-    from classifier.evaluation.timeline import day_of, monthly_counts
-
     rows = monthly_counts(corpus.dates, corpus.tags) if corpus.dates else []
     if not rows:
         return {}
     return {"by_month": rows, "undated": sum(day_of(d) is None for d in corpus.dates)}
+
+
+def monthly_counts(dates: list[str], tag_lists: list[list[str]], *, top: int = 5) -> list[dict[str, Any]]:
+    """Per month ("YYYY-MM", oldest first): articles, and the `top` tags with their article counts."""
+    months: dict[str, Counter] = {}
+    articles: Counter = Counter()
+    for d, tags in zip(dates, tag_lists):
+        day = day_of(d)
+        if day is None:
+            continue
+        articles[day[:7]] += 1
+        months.setdefault(day[:7], Counter()).update(set(tags))
+    return [{"month": m, "articles": articles[m], "tags": months[m].most_common(top)} for m in sorted(months)]

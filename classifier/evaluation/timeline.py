@@ -10,23 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from classifier.dates import day_of
 from classifier.errors import DataError
 from classifier.evaluation.metrics import compute_metrics, per_tag_prf
-
-
-def day_of(value: str) -> str | None:
-    """The calendar day ("YYYY-MM-DD", as written in the article's own time zone) of an ISO-8601
-    date or date-time such as "2020-05-12T10:00:00+02:00"; None when it is empty or not one."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return _dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        try:
-            return _dt.date.fromisoformat(value[:10]).isoformat() if len(value) == 10 else None
-        except ValueError:
-            return None
 
 
 def parse_cutoff(text: str) -> str:
@@ -128,15 +114,3 @@ def drift(before_tags: list[list[str]], after_tags: list[list[str]], classes: li
     return {"new_tags": new, "new_tag_uses": sum(r["articles"] for r in new), "moved": moved[:top],
             "articles_before": len(before_tags), "articles_after": len(after_tags)}
 
-
-def monthly_counts(dates: list[str], tag_lists: list[list[str]], *, top: int = 5) -> list[dict[str, Any]]:
-    """Per month ("YYYY-MM", oldest first): articles, and the `top` tags with their article counts."""
-    months: dict[str, Counter] = {}
-    articles: Counter = Counter()
-    for d, tags in zip(dates, tag_lists):
-        day = day_of(d)
-        if day is None:
-            continue
-        articles[day[:7]] += 1
-        months.setdefault(day[:7], Counter()).update(set(tags))
-    return [{"month": m, "articles": articles[m], "tags": months[m].most_common(top)} for m in sorted(months)]
