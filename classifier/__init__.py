@@ -19,7 +19,7 @@ _WHERE = {
     "is_corpus_file": "classifier.corpus.reader",
     "TagModel": "classifier.model", "compute_metrics": "classifier.evaluation.metrics",
     "Evaluation": "classifier.evaluation.scoring", "evaluate_model": "classifier.evaluation.scoring",
-    "TrainResult": "classifier.api.training", "train": "classifier.api.training",
+    "TrainResult": "classifier.api.training", "train": "classifier.api.training", "tune": "classifier.api.training",
     "predict": "classifier.api.tagging", "read_texts": "classifier.api.tagging",
     "read_batches": "classifier.api.tagging", "predict_on_cluster": "classifier.api.distributed",
     "EvaluateResult": "classifier.api.evaluating", "evaluate": "classifier.api.evaluating",

@@ -6,7 +6,7 @@ import datetime as _dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.api import runs
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, CorpusStream, load_articles, numbering_note
@@ -16,6 +16,11 @@ from classifier.fileio import sha256_of
 from classifier.model import TagModel
 from classifier.progress import Progress, no_progress
 from classifier.types import Corpus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from classifier.model.search import Trial
 
 
 @dataclass
@@ -34,7 +39,9 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
           tag_sep: str | None = None, tag_map: str | Path | dict[str, str] | None = None,
           test_data: str | Path | None = None,
           on_error: OnError = "raise", dask: str | None = None, force: bool = False,
-          feedback: str | Path | None = None, progress: Progress | None = None, **model_params: Any) -> TrainResult:
+          feedback: str | Path | None = None, tune: float | None = None, tune_metric: str = "micro+macro",
+          tune_trials: int | None = None, on_trial: Callable[[Trial], None] | None = None,
+          progress: Progress | None = None, **model_params: Any) -> TrainResult:
     """Read `data` (default: the bundled OrangeSum training split), fit a `TagModel`, save the run.
 
     `model_params` go to `TagModel` (language, alpha, min_tag_count, fbr, min_tags, ...). The run goes
@@ -47,10 +54,17 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     existing `out` is refused before any work unless `force`. `feedback` (an editors' feedback file,
     as the service writes it) adds the corrected articles with the editors' tags (the latest event
     per article wins); one whose id is in `data` replaces that article. The manifest's
-    `training_data.feedback` counts them.
+    `training_data.feedback` counts them. With `tune` (a budget in minutes), the settings `SPACE`
+    names are searched first from `model_params` (`model.search`: each candidate scored by its
+    held-out validation on `data`, criterion `tune_metric`, at most `tune_trials` candidates,
+    `on_trial` called after each) and the run is the best candidate; the manifest's `search`
+    records every trial.
     """
     progress = progress or no_progress
     started = time.perf_counter()
+    if tune is not None and dask is not None:
+        raise DataError("--tune runs its search on this machine; leave out --dask, or train with the chosen settings "
+                        "on the cluster afterwards")
     if out is not None and Path(out).exists() and not force:
         raise DataError(f"{out}: already exists; give another --out, or --force to replace that run")
     space_note = runs.check_writable(Path(out).parent if out is not None else runs.artifacts_root())
@@ -75,8 +89,14 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     if test_path is not None:
         leakage = _leakage_notes(source, test_path, text_col, title_col, id_col, progress)
     model = TagModel(**model_params)
-    on_cluster, notes = None, list(leakage) + space_note
-    if dask is None:
+    on_cluster, notes, searched = None, list(leakage) + space_note, None
+    if tune is not None:
+        from classifier.model.search import search
+
+        searched = search(source, model_params, budget_seconds=tune * 60, metric=tune_metric, max_trials=tune_trials,
+                          progress=progress, on_trial=on_trial)
+        model = searched.model
+    elif dask is None:
         model.fit_stream(source, progress=progress)
     else:
         on_cluster = _fit_on_cluster(model, source, dask, progress)
@@ -91,6 +111,8 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
     manifest["cluster"] = on_cluster
+    if searched is not None:
+        manifest["search"] = searched.record
     if corrections is not None:
         manifest["training_data"]["feedback"] = feedback_summary(feedback, corrections, source.replaced)
         notes += [f"{feedback}: skipped {s.where.rsplit(':', 1)[-1]}: {s.reason}" for s in corrections.skipped]
@@ -105,6 +127,14 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
     runs.point_latest(run_dir)
     progress("saving", 1, 1)
     return TrainResult(run_dir, model, manifest, corpus, notes)
+
+
+def tune(data: str | Path | None = None, *, budget: float = 10.0, metric: str = "micro+macro",
+         trials: int | None = None, **options: Any) -> TrainResult:
+    """`train` with its settings searched first (`classifier tune`): `budget` minutes of search by
+    held-out validation on `data` alone, criterion `metric` (micro+macro, micro or macro), at most
+    `trials` candidates; the run saved is the best candidate, its manifest's `search` the record."""
+    return train(data, tune=budget, tune_metric=metric, tune_trials=trials, **options)
 
 
 def _fit_on_cluster(model: TagModel, source: CorpusStream, address: str, progress: Progress) -> dict | None:

@@ -6,12 +6,14 @@ inside the commands, so `classifier --help` imports neither NumPy nor the model.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import typer
 
-from classifier.cli import output
+from classifier.cli import output, training_output
 from classifier.cli.options import (
+    BUDGET,
     BY_MONTH,
     CUTOFF,
     DATE_COL,
@@ -19,6 +21,7 @@ from classifier.cli.options import (
     FEEDBACK,
     FORMAT,
     ID_COL,
+    METRIC,
     MODEL,
     NEAR_THRESHOLD,
     ON_ERROR,
@@ -29,10 +32,13 @@ from classifier.cli.options import (
     TAGS_COL,
     TEXT_COL,
     TITLE_COL,
+    TRIALS,
+    TUNE,
     Dedupe,
     Format,
     Language,
     Loss,
+    Metric,
     OnError,
     PredictFormat,
     Solver,
@@ -78,6 +84,7 @@ def train(
     feedback: Path | None = FEEDBACK,
     dask: str | None = typer.Option(None, "--dask", help="Fit the primal path's tags on a Dask cluster: a "
                                     "scheduler address (tcp://host:8786) or 'local' to start one here."),
+    tune: bool = TUNE, budget: float = BUDGET, metric: Metric = METRIC, trials: int | None = TRIALS,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -92,19 +99,39 @@ def train(
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
                 tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, force=force,
-                feedback=feedback,
-                progress=reporter,
-                language=language.value,
-                min_tag_count=min_tag_count, solver=solver.value, loss=loss.value, alpha=alpha,
-                threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,
-                share_min_support=share_min_support,
-                title_weight=title_weight)
+                feedback=feedback, tune=budget if tune else None, tune_metric=metric.value, tune_trials=trials,
+                on_trial=lambda t: reporter.note(training_output.trial_line(t.as_dict())), progress=reporter,
+                language=language.value, min_tag_count=min_tag_count, solver=solver.value, loss=loss.value,
+                alpha=alpha, threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,
+                share_min_support=share_min_support, title_weight=title_weight)
 
     result = output.run(work)
     for note in result.notes:
         typer.echo(f"warning: {note}", err=True)
-    summary, lines = output.train_summary(result, min_tag_count)
+    summary, lines = training_output.train_summary(result, min_tag_count)
     output.echo_json(summary) if format == Format.json else typer.echo("\n".join(lines))
+
+
+def _tune_command(**options) -> None:
+    """Choose the settings for DATA, then train with them and save the run.
+
+    Tries loss, regularisation, title weight, share cut, n-grams, min/max document frequency and
+    threshold rule one after another (a fixed order; a change is kept when it raises the criterion),
+    each candidate scored by its held-out validation on DATA alone (leave-one-out on the dual path,
+    k-fold on the primal path), until a pass changes nothing, --trials is reached or --budget has no
+    room for the next. The run is the best candidate; its manifest's "search" lists every trial.
+
+    Example: classifier tune training_data/orangesum_train.jsonl.gz --budget 10 --out artifacts/tuned
+    """
+    train(**{**options, "tune": True})
+
+
+# `classifier tune` is `classifier train --tune`: the same options (the search starts from them), one
+# signature, so that the two cannot drift apart.
+_tune_command.__signature__ = inspect.signature(train, eval_str=True).replace(parameters=[
+    p.replace(default=typer.Option(True, "--tune", hidden=True)) if p.name == "tune" else p
+    for p in inspect.signature(train, eval_str=True).parameters.values()])
+app.command("tune")(_tune_command)
 
 
 @app.command()

@@ -43,6 +43,12 @@ class Loss(StrEnum):
     ridge = "ridge"
 
 
+class Metric(StrEnum):
+    micro_macro = "micro+macro"
+    micro = "micro"
+    macro = "macro"
+
+
 class Solver(StrEnum):
     auto = "auto"
     dual = "dual"
@@ -64,6 +70,13 @@ class Dedupe(StrEnum):
     near = "near"
 
 
+TUNE = typer.Option(False, "--tune", help="Search the settings first (as `classifier tune`, --budget minutes) "
+                    "by held-out validation on DATA; the options given are where the search starts.")
+BUDGET = typer.Option(10.0, "--budget", min=0.1, help="With --tune: minutes the search may take (default 10).")
+METRIC = typer.Option(Metric.micro_macro, "--metric", help="With --tune: the criterion, micro+macro (default: "
+                      "micro-F1 + macro-F1), micro or macro.")
+TRIALS = typer.Option(None, "--trials", min=1, help="With --tune: at most this many candidates (the order is "
+                      "fixed, so a number of trials reproduces a search exactly).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output.")
 FORMAT = typer.Option(Format.table, "--format", help="Output as a table, or json for machines.")
 TEXT_COL = typer.Option("text", "--text-col", help="Column or field with the article body.")

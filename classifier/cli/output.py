@@ -55,7 +55,7 @@ def run(action: Callable[[], Any]) -> Any:
 def repaired_line(places: list[str]) -> str:
     """Which records were read with U+FFFD for a lone surrogate (the reader's repair), the first five named."""
     return (f"repaired {len(places)} record(s): a lone UTF-16 surrogate (\\ud800 without its pair) replaced by "
-            "U+FFFD: " + _shorten(places, 5))
+            "U+FFFD: " + shorten(places, 5))
 
 
 def warn_read(skipped: list[tuple[str, str]], repaired: list[str]) -> None:
@@ -105,7 +105,7 @@ class Reporter:
               "learning curve": "Learning curve", "cross-validation": "Cross-validation",
               "leakage check": "Checking test overlap", "duplicates": "Finding duplicates",
               "signatures": "Duplicates: MinHash", "candidates": "Duplicates: LSH bands",
-              "verifying": "Duplicates: cosines"}
+              "verifying": "Duplicates: cosines", "search": "Settings search: trials", "final fit": "Final fit"}
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -134,6 +134,11 @@ class Reporter:
         if self.progress is not None:
             self.progress.__exit__(*exc)
 
+    def note(self, line: str) -> None:
+        """A line printed above the bars (a settings search's trials)."""
+        if self.progress is not None:
+            self.progress.console.print(line, highlight=False)
+
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.progress is None:
             return
@@ -143,50 +148,8 @@ class Reporter:
         self.progress.update(task, completed=done, total=total or None)
 
 
-def _shorten(items: list[str], n: int, sep: str = ", ") -> str:
+def shorten(items: list[str], n: int, sep: str = ", ") -> str:
     return sep.join(items[:n]) + (" ..." if len(items) > n else "")
-
-
-def _near_duplicates_line(found: int, groups: int) -> str:
-    if not found:
-        return "Near-duplicates: none among the training articles"
-    return (f"Near-duplicates: {found} articles repeat another, grouped into {groups} groups; each group is "
-            "held out whole when its scores set the thresholds and the validation")
-
-
-def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list[str]]:
-    """The JSON summary of a training run and its text lines."""
-    m, corpus = result.manifest, result.corpus
-    summary = {
-        "model": str(result.run_dir), "articles": len(corpus), "skipped": len(corpus.skipped),
-        "tag_merges": len(corpus.tag_merges), "tags_learned": m["tags_learned"],
-        "tags_left_out": m["tags_left_out"], "validation_micro_f1": m["validation"]["micro_f1"],
-        "validation_macro_f1": m["validation"]["macro_f1"], "seconds": m["training_seconds"],
-        "solver": m["solver"]["path"], "loss": m["solver"]["loss"],
-        "near_duplicates": m["near_duplicates"], "near_duplicate_groups": m["near_duplicate_groups"],
-        "warnings": result.notes,
-    }
-    lines = [f"Read {len(corpus)} articles from {corpus.path}"]
-    if corpus.skipped:
-        lines.append(f"Skipped {len(corpus.skipped)} articles: "
-                     + _shorten([f"{s.where} ({s.reason})" for s in corpus.skipped], 5, "; "))
-    if corpus.tag_merges:
-        lines.append(f"Merged {len(corpus.tag_merges)} tag spellings: "
-                     + _shorten([f"{a} -> {b}" for a, b in corpus.tag_merges.items()], 8))
-    feedback = m["training_data"].get("feedback")
-    if feedback:
-        summary["feedback_articles"] = feedback["articles"]
-        lines.append(f"Used {feedback['articles']} feedback articles from {feedback['path']} ({feedback['events']} "
-                     f"events; {feedback['replaced']} replaced training articles of the same id)")
-    lines += [
-        f"Learned {m['tags_learned']} tags; left out {m['tags_left_out']} seen on fewer than {min_tag_count} articles",
-        f"Solver: {m['solver']['path']} path, {m['solver']['loss']} loss ({m['solver']['rule']})",
-        _near_duplicates_line(m["near_duplicates"], m["near_duplicate_groups"]),
-        f"Validation (held-out, training data only): micro-F1 {m['validation']['micro_f1']:.3f}, "
-        f"macro-F1 {m['validation']['macro_f1']:.3f}",
-        f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",
-    ]
-    return summary, lines
 
 
 class PredictionWriter:
@@ -284,7 +247,7 @@ def evaluate_summary(result: Any) -> tuple[dict[str, Any], list[str]]:
     lines = [f"Evaluated {ev.manifest.get('run_dir')} on {len(ev.ids)} articles from {ev.data_path}"]
     if ev.unknown_tags:
         lines.append(f"{sum(ev.unknown_tags.values())} gold tag uses ({len(ev.unknown_tags)} tags) are unknown to "
-                     "the model and not scored: " + _shorten([t for t, _ in ev.unknown_tags.most_common()], 8))
+                     "the model and not scored: " + shorten([t for t, _ in ev.unknown_tags.most_common()], 8))
     if result.comparison:
         c = result.comparison
         lines += [f"a: {c['a']}", f"b: {c['b']}",
@@ -340,7 +303,7 @@ def timeline_lines(t: dict[str, Any]) -> list[str]:
     if "drift" in t:
         d = t["drift"]
         lines.append(f"drift: {len(d['new_tags'])} tags of the later articles were never learned "
-                     f"({d['new_tag_uses']} uses): " + _shorten([r["tag"] for r in d["new_tags"]], 8))
+                     f"({d['new_tag_uses']} uses): " + shorten([r["tag"] for r in d["new_tags"]], 8))
         lines.append("moved most (share before -> after, F1 after): " + ", ".join(
             f"{r['tag']} {r['share_before']:.3f}->{r['share_after']:.3f}"
             + (f" F1 {r['f1_after']:.2f}" if r["f1_after"] is not None else "") for r in d["moved"][:6]))
@@ -366,7 +329,7 @@ def stats_lines(s: dict[str, Any]) -> list[str]:
     lines.append(f"exact duplicates: {len(s['exact_duplicate_groups'])} groups; near-duplicates "
                  f"(cosine >= {s['near_duplicate_threshold']}): {s['near_duplicate_pairs']} pairs in "
                  f"{len(s['near_duplicate_groups'])} groups")
-    lines += ["  " + _shorten(g, 10) for g in s["near_duplicate_groups"][:10]]
+    lines += ["  " + shorten(g, 10) for g in s["near_duplicate_groups"][:10]]
     if len(s["near_duplicate_groups"]) > 10:
         lines.append(f"  ... {len(s['near_duplicate_groups']) - 10} more groups (--format json lists all)")
     if s.get("by_month"):
