@@ -129,7 +129,7 @@ def _tune_command(**options) -> None:
 # `classifier tune` is `classifier train --tune`: the same options (the search starts from them), one
 # signature, so that the two cannot drift apart.
 _tune_command.__signature__ = inspect.signature(train, eval_str=True).replace(parameters=[
-    p.replace(default=typer.Option(True, "--tune", hidden=True)) if p.name == "tune" else p
+    p.replace(default=typer.Option(True, "--tune", hidden=True, help="Always on here.")) if p.name == "tune" else p
     for p in inspect.signature(train, eval_str=True).parameters.values()])
 app.command("tune")(_tune_command)
 
