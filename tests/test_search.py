@@ -1,5 +1,6 @@
 import itertools
 import json
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -61,15 +62,8 @@ def test_a_metric_choice_changes_the_criterion(mini):
 def test_a_large_corpus_is_searched_on_a_sample_and_the_choice_fitted_on_all(mini):
     result = search(mini, {"min_tag_count": 3}, max_trials=2, max_articles=60)
     assert result.record["searched_on"] == 50 and result.record["articles"] == 150
-    full = TagModelCounts(mini)
-    assert int(result.model.tag_support_.max()) == full.most_common  # fitted on all 150
-
-
-class TagModelCounts:
-    def __init__(self, source):
-        from collections import Counter
-
-        self.most_common = Counter(t for tags in source.all_tags for t in set(tags)).most_common(1)[0][1]
+    most_common = Counter(t for tags in mini.all_tags for t in set(tags)).most_common(1)[0][1]
+    assert int(result.model.tag_support_.max()) == most_common  # fitted on all 150, not on the sample
 
 
 def test_tune_saves_the_best_candidate_with_the_search_in_its_manifest(mini_path, tmp_path):

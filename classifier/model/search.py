@@ -57,9 +57,8 @@ class Trial:
     best: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        changes = {k: list(v) if isinstance(v, tuple) else v for k, v in self.changes.items()}
-        return {"trial": self.number, "changes": changes, "micro_f1": round(self.micro_f1, 4),
-                "macro_f1": round(self.macro_f1, 4), "score": round(self.score, 4),
+        return {"trial": self.number, "changes": {k: _plain(v) for k, v in self.changes.items()},
+                "micro_f1": round(self.micro_f1, 4), "macro_f1": round(self.macro_f1, 4), "score": round(self.score, 4),
                 "seconds": round(self.seconds, 1), "best": self.best}
 
 
@@ -70,6 +69,11 @@ class SearchResult:
     model: TagModel
     trials: list[Trial] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain(value: Any) -> Any:
+    """A setting as JSON keeps it: an n-gram range as a list."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def criterion(validation: dict[str, Any], metric: str) -> float:
@@ -193,13 +197,9 @@ def search(source: features.ArticleSource, params: dict[str, Any] | None = None,
     record = {
         "criterion": " + ".join(METRICS[metric]) + " of each candidate's held-out validation on the training data",
         "metric": metric, "budget_seconds": round(budget_seconds, 1), "seconds": round(clock() - start, 1),
-        "stopped": stopped, "articles": total or _count(data), "searched_on": _count(data),
-        "space": {name: [list(v) if isinstance(v, tuple) else v for v in values] for name, values in SPACE},
-        "chosen": {name: list(chosen[name]) if isinstance(chosen[name], tuple) else chosen[name] for name, _ in SPACE},
+        "stopped": stopped, "articles": total or len(data.all_tags), "searched_on": len(data.all_tags),
+        "space": {name: [_plain(v) for v in values] for name, values in SPACE},
+        "chosen": {name: _plain(chosen[name]) for name, _ in SPACE},
         "best_trial": best.number, "trials": [t.as_dict() for t in trials],
     }
     return SearchResult(model, trials, record)
-
-
-def _count(source: features.InMemory) -> int:
-    return len(source.all_tags)
