@@ -168,7 +168,7 @@ def test_unfitted_model_and_single_string_are_refused(model):
 def test_bad_params_and_labels():
     with pytest.raises(DataError, match="language"):
         TagModel(language="de").fit(["a b", "c d"], [["x"], ["x"]])
-    with pytest.raises(DataError, match="loss must be one of auto, squared_hinge, ridge"):
+    with pytest.raises(DataError, match="loss must be one of auto, squared_hinge, ridge, ensemble"):
         TagModel(loss="hinge").fit(["a b", "c d"], [["x"], ["x"]])
     with pytest.raises(DataError, match="threshold_rule must be one of micromacro, scutfbr"):
         TagModel(threshold_rule="best").fit(["a b", "c d"], [["x"], ["x"]])
@@ -269,7 +269,7 @@ def test_predict_tags_lists_the_best_scored_first(model, corpus):
         assert values == sorted(values, reverse=True)
 
 
-@pytest.mark.parametrize("loss", ["ridge", "squared_hinge"])
+@pytest.mark.parametrize("loss", ["ridge", "squared_hinge", "ensemble"])
 def test_copies_of_an_article_never_score_each_other_on_the_dual_path(corpus, loss, monkeypatch):
     """Every article twice: the dual path's held-out scores leave each pair out together, so its
     validation stays near the single corpus's instead of reading 0.99 (leave-one-out kept the twin)."""

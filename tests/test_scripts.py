@@ -15,7 +15,7 @@ import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_fr.jsonl"
-TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "benchmark.py", "bench_speed.py",
+TESTED = {"ablation.py", "cv_thresholds.py", "cv_title_share.py", "cv_loss.py", "benchmark.py", "bench_speed.py",
           "bench_import.py", "bench_evaluate.py", "check_report.py", "make_scale_corpus.py",
           "bench_scale.py", "bench_duplicates.py", "probe_trust.py", "bench_service.py", "check_page.py"}
 
@@ -55,21 +55,33 @@ def cv_rows(tmp_path_factory):
     common = (MINI, "--min-tag-count", 3, "--folds", 3)
     run("cv_thresholds.py", *common, "--json", tmp / "thr.json", cwd=tmp)
     run("cv_title_share.py", *common, "--share-min-support", 0, "--json", tmp / "share.json", cwd=tmp)
-    return json.loads((tmp / "thr.json").read_text()), json.loads((tmp / "share.json").read_text())
+    run("cv_loss.py", *common, "--losses", "ridge,ensemble", "--alphas", "0.3,1", "--json", tmp / "loss.json", cwd=tmp)
+    return tuple(json.loads((tmp / f"{name}.json").read_text()) for name in ("thr", "share", "loss"))
 
 
 def test_cv_thresholds(cv_rows):
-    rows, _ = cv_rows
+    rows, *_ = cv_rows
     assert len(rows) == 8 and {r["min_tags"] for r in rows} == {0, 1}
     assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) for r in rows)
     assert rows[0]["rule"] == "micromacro (default)" and rows[0]["micro_f1"] > 0
 
 
 def test_cv_title_share(cv_rows):
-    thresholds, rows = cv_rows
+    thresholds, rows, _ = cv_rows
     assert [r["min_share"] for r in rows] == [0.0, 0.03, 0.05, 0.1, 0.15, 0.2]
     assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["tags_per_article"] >= 1 for r in rows)
     # Share cut off, title once: the default model deciding the same folds, so the same figures.
+    default = next(r for r in thresholds if r["rule"] == "micromacro (default)" and r["min_tags"] == 1)
+    assert (rows[0]["micro_f1"], rows[0]["macro_f1"]) == (default["micro_f1"], default["macro_f1"])
+
+
+def test_cv_loss(cv_rows):
+    thresholds, _, rows = cv_rows
+    assert [(r["loss"], r["alpha"]) for r in rows] == [("ridge", 0.3), ("ridge", 1.0), ("ensemble", 0.3),
+                                                        ("ensemble", 1.0)]
+    assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["seconds_per_fold"] > 0 for r in rows)
+    assert len({(r["micro_f1"], r["macro_f1"]) for r in rows}) > 1
+    # Ridge at alpha 0.3 is the default model deciding the same folds: the same figures.
     default = next(r for r in thresholds if r["rule"] == "micromacro (default)" and r["min_tags"] == 1)
     assert (rows[0]["micro_f1"], rows[0]["macro_f1"]) == (default["micro_f1"], default["macro_f1"])
 

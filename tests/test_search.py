@@ -37,6 +37,15 @@ def test_a_coordinate_search_keeps_only_changes_that_raise_the_criterion(mini):
     assert record["criterion"].startswith("micro_f1 + macro_f1")
 
 
+def test_the_ensemble_is_searched_only_where_the_final_fit_takes_the_dual_path(mini):
+    dual = search(mini, {"min_tag_count": 3}, max_trials=3)
+    assert [t.changes.get("loss") for t in dual.trials] == [None, "squared_hinge", "ensemble"]
+    primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, max_trials=4)
+    assert primal.model.solver_ == "primal"
+    assert all(t.changes.get("loss") != "ensemble" for t in primal.trials)
+    assert [t.changes.get("loss") for t in primal.trials][:2] == [None, "ridge"]
+
+
 def test_the_same_data_and_settings_give_the_same_search(mini):
     a = search(mini, {"min_tag_count": 3}, max_trials=4).record
     b = search(mini, {"min_tag_count": 3}, max_trials=4).record

@@ -41,6 +41,7 @@ class Loss(StrEnum):
     auto = "auto"
     squared_hinge = "squared_hinge"
     ridge = "ridge"
+    ensemble = "ensemble"
 
 
 class Metric(StrEnum):

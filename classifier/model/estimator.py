@@ -32,7 +32,7 @@ from classifier.text.normalize import LANGUAGES, weight_title
 if TYPE_CHECKING:
     from scipy import sparse
 
-LOSSES = ("auto", "squared_hinge", "ridge")
+LOSSES = ("auto", "squared_hinge", "ridge", "ensemble")
 SOLVERS = ("auto", "dual", "primal")
 # Weights under 1% of their tag's largest are stored as 0: about 70% of them, which halved the
 # compressed codes (OrangeSum 16.7 -> 8.6 MB, Reuters 0.91 -> 0.48 MB as one zlib block) while
@@ -68,9 +68,10 @@ class TagModel(Params):
 
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
         language: 'fr' (French normalisation: apostrophes, elisions, French stop words) or 'en'.
-        loss: 'ridge' (least squares), 'squared_hinge' (L2-SVM) or 'auto': ridge on the dual path
-            (all tags in one solve), the squared hinge on the primal path (faster there, and more
-            accurate: LIBLINEAR's least squares needs a tight tolerance). `loss_` records the choice.
+        loss: 'ridge' (least squares), 'squared_hinge' (L2-SVM), 'ensemble' (the mean of both fits,
+            dual path only: `losses`) or 'auto': ridge on the dual path (all tags in one solve), the
+            squared hinge on the primal path (faster there, and more accurate: LIBLINEAR's least
+            squares needs a tight tolerance). `loss_` records the choice.
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
@@ -202,6 +203,9 @@ class TagModel(Params):
 
         self.solver_ = self._pick_solver(Xs)
         self.loss_ = self.loss if self.loss != "auto" else ("ridge" if self.solver_ == "dual" else "squared_hinge")
+        if self.loss_ == "ensemble" and self.solver_ != "dual":
+            raise DataError(f"loss 'ensemble' needs the dual path, and {counts.n} articles take the primal one; "
+                            "use loss 'squared_hinge' or 'auto'")
         progress(f"{self.solver_} solver, {self.loss_}", 1, 1)
         groups = near_duplicate_groups(Xs)  # held out together on either path
         self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
@@ -249,15 +253,9 @@ class TagModel(Params):
     def _fit_dual(self, Xs: sparse.csr_matrix, Y: np.ndarray, groups: np.ndarray, progress: Progress):
         """Dual path: (held-out scores: leave-one-out, leave-group-out for near-duplicates; their 0/1
         targets; weights; intercepts)."""
-        if self.loss_ == "squared_hinge":
-            from classifier.model import squared_hinge
+        from classifier.model.losses import fit_dual
 
-            A, loo, _ = squared_hinge.fit(Xs, Y, self.alpha, groups=groups, n_jobs=self.worker_count(),
-                                          progress=progress)
-        else:
-            from classifier.model import dual
-
-            A, loo = dual.solve(Xs, Y, self.alpha, progress, groups=groups)
+        A, loo = fit_dual(Xs, Y, self.alpha, self.loss_, groups=groups, n_jobs=self.worker_count(), progress=progress)
         from classifier.model.dual import primal_weights
 
         return loo, Y, primal_weights(Xs, A, self.worker_count()), A.sum(axis=0)

@@ -31,7 +31,7 @@ from classifier.progress import Progress, no_progress
 # what moved validation most in the ablations (docs/benchmarks.md): the loss and its regularisation,
 # the title's weight and the share cut, then the feature space and the threshold rule.
 SPACE: tuple[tuple[str, tuple], ...] = (
-    ("loss", ("ridge", "squared_hinge")),
+    ("loss", ("ridge", "squared_hinge", "ensemble")),
     ("alpha", (0.1, 0.2, 0.3, 0.5, 1.0)),
     ("title_weight", (1, 2, 3)),
     ("min_share", (0.0, 0.1, 0.2, 0.3)),
@@ -127,6 +127,8 @@ def search(source: features.ArticleSource, params: dict[str, Any] | None = None,
     best_score = float("-inf")
     auto_loss: str | None = None
     stopped = "converged"
+    # The ensemble exists on the dual path only: not searched when the final fit takes the primal one.
+    dual_final = base["solver"] != "primal" and (total or len(data.all_tags)) <= base["dual_max_samples"]
 
     def key(settings: dict[str, Any]) -> tuple:
         loss = auto_loss if settings["loss"] == "auto" and auto_loss else settings["loss"]
@@ -172,7 +174,7 @@ def search(source: features.ArticleSource, params: dict[str, Any] | None = None,
         for name, values in SPACE:
             for value in values:
                 candidate = {**current, name: value}
-                if key(candidate) in seen:
+                if key(candidate) in seen or (value == "ensemble" and not dual_final):
                     continue
                 if max_trials is not None and len(trials) >= max_trials:
                     stopped = "trials"
