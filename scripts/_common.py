@@ -28,7 +28,8 @@ def parser(doc: str, *, folds: bool = False) -> argparse.ArgumentParser:
     ap.add_argument("--language", default="fr", choices=("fr", "en"))
     ap.add_argument("--min-tag-count", type=int, default=5, help="tags on fewer training articles are not learned")
     if folds:
-        ap.add_argument("--loss", default="ridge", choices=("ridge", "squared_hinge"))
+        ap.add_argument("--loss", default="ridge", choices=("ridge", "squared_hinge", "ensemble"),
+                        help="ridge (default here: these scripts' earlier figures used it), squared_hinge, ensemble")
         ap.add_argument("--folds", type=int, default=5, help="k: articles are dealt to k folds by a hash of their id")
     ap.add_argument("--json", dest="json_out", help="also write the rows to this JSON file")
     return ap

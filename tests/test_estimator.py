@@ -8,6 +8,7 @@ from scipy import sparse
 from classifier import DataError, NotFittedError, TagModel
 from classifier.corpus.articles import load_articles
 from classifier.model import dual
+from classifier.model.losses import fit_dual
 from classifier.text import tfidf as features
 from classifier.text.normalize import weight_title
 
@@ -87,7 +88,7 @@ def test_compact_weights_keep_the_exact_scores(corpus):
     m = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
     X = features.transform(m.features_, corpus.texts)
     Y = np.array([[t in tags for t in m.classes_] for tags in corpus.tags], dtype=np.float32)
-    A, _ = dual.solve(X, Y, m.alpha)
+    A, _ = fit_dual(X, Y, m.alpha, m.loss_)  # the default: the ensemble's dual weights
     exact = np.asarray(X @ (X.T @ A)) + A.sum(axis=0)
     approx = m.decision_function(corpus.texts)
     assert np.abs(exact - approx).mean() < 2e-3

@@ -77,7 +77,7 @@ def test_max_heldout_caps_the_articles_scored(problem):
 def test_tag_model_on_either_path_and_the_automatic_choice(mini_path):
     corpus = load_articles(mini_path)
     auto_small = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
-    assert (auto_small.solver_, auto_small.loss_) == ("dual", "ridge")
+    assert (auto_small.solver_, auto_small.loss_) == ("dual", "ensemble")
     auto_large = TagModel(min_tag_count=3, dual_max_samples=100).fit(corpus.texts, corpus.tags)
     assert (auto_large.solver_, auto_large.loss_) == ("primal", "squared_hinge")
     forced = TagModel(min_tag_count=3, solver="primal", loss="ridge").fit(corpus.texts, corpus.tags)

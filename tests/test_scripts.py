@@ -42,7 +42,7 @@ def test_every_script_is_tested_and_imports_the_package_normally():
 def test_ablation(tmp_path):
     done = run("ablation.py", MINI, "--min-tag-count", 3, "--json", tmp_path / "out.json", cwd=tmp_path)
     rows = json.loads((tmp_path / "out.json").read_text())
-    assert len(rows) == 13 and rows[0]["change"].startswith("default")
+    assert len(rows) == 14 and rows[0]["change"].startswith("default")
     assert all(is_f1(r["val_micro_f1"]) and is_f1(r["val_macro_f1"]) for r in rows)
     assert rows[0]["val_micro_f1"] > 0
     assert "validation articles" in done.stdout
@@ -79,9 +79,9 @@ def test_cv_loss(cv_rows):
     thresholds, _, rows = cv_rows
     assert [(r["loss"], r["alpha"]) for r in rows] == [("ridge", 0.3), ("ridge", 1.0), ("ensemble", 0.3),
                                                         ("ensemble", 1.0)]
-    assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["seconds_per_fold"] > 0 for r in rows)
+    assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["seconds_per_fold"] >= 0 for r in rows)
     assert len({(r["micro_f1"], r["macro_f1"]) for r in rows}) > 1
-    # Ridge at alpha 0.3 is the default model deciding the same folds: the same figures.
+    # Ridge at alpha 0.3 is cv_thresholds.py's model (its --loss default) deciding the same folds.
     default = next(r for r in thresholds if r["rule"] == "micromacro (default)" and r["min_tags"] == 1)
     assert (rows[0]["micro_f1"], rows[0]["macro_f1"]) == (default["micro_f1"], default["macro_f1"])
 

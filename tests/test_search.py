@@ -38,8 +38,11 @@ def test_a_coordinate_search_keeps_only_changes_that_raise_the_criterion(mini):
 
 
 def test_the_ensemble_is_searched_only_where_the_final_fit_takes_the_dual_path(mini):
-    dual = search(mini, {"min_tag_count": 3}, max_trials=3)
+    dual = search(mini, {"min_tag_count": 3, "loss": "ridge"}, max_trials=3)
     assert [t.changes.get("loss") for t in dual.trials] == [None, "squared_hinge", "ensemble"]
+    auto = search(mini, {"min_tag_count": 3}, max_trials=3)  # auto is the ensemble here: not tried twice
+    assert auto.trials[0].changes == {} and [t.changes.get("loss") for t in auto.trials[1:]] == ["ridge",
+                                                                                                  "squared_hinge"]
     primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, max_trials=4)
     assert primal.model.solver_ == "primal"
     assert all(t.changes.get("loss") != "ensemble" for t in primal.trials)

@@ -64,8 +64,8 @@ def train(
                                   "squared), primal (LIBLINEAR tag by tag; linear cost) or auto (dual up to 20,000 "
                                   "articles)."),
     loss: Loss = typer.Option(Loss.auto, help="ridge (least squares), squared_hinge (L2-SVM: more accurate on "
-                              "Reuters), ensemble (the mean of both; dual path only) or auto (ridge on the dual "
-                              "path, squared_hinge on the primal path)."),
+                              "Reuters), ensemble (the mean of both; dual path only) or auto (ensemble on the "
+                              "dual path, squared_hinge on the primal path)."),
     alpha: float = typer.Option(0.3, min=1e-6, help="Regularisation strength (higher: smoother models)."),
     threshold_rule: ThresholdRule = typer.Option(
         ThresholdRule.micromacro, help="How each tag's cut is chosen on held-out scores: micromacro (micro-F1 plus "

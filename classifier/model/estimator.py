@@ -1,8 +1,9 @@
 """`TagModel`: TF-IDF features, one-vs-rest linear classifiers, per-tag thresholds.
 
-Each tag is a ridge classifier solved for all tags at once in the dual (`dual`: exact leave-one-out
-scores, leave-group-out for near-duplicates from `splits.near_duplicate_groups`), or an L2-SVM
-(`squared_hinge`), or on large corpora a per-tag primal fit (`primal`, k-fold held-out scores).
+Each tag is, on the dual path, the mean of a ridge classifier solved for all tags at once (`dual`:
+exact leave-one-out scores, leave-group-out for near-duplicates from `splits.near_duplicate_groups`)
+and an L2-SVM (`squared_hinge`), or either alone (`losses`); on large corpora a per-tag primal fit
+(`primal`, k-fold held-out scores).
 Held-out scores choose the per-tag thresholds (`thresholds`) and fit the calibration (`calibration`).
 Weights are kept one byte each (`weights.CompactWeights`). Prediction needs only NumPy.
 """
@@ -69,9 +70,9 @@ class TagModel(Params):
     Parameters (all keyword-only; `fit` learns, the constructor only stores):
         language: 'fr' (French normalisation: apostrophes, elisions, French stop words) or 'en'.
         loss: 'ridge' (least squares), 'squared_hinge' (L2-SVM), 'ensemble' (the mean of both fits,
-            dual path only: `losses`) or 'auto': ridge on the dual path (all tags in one solve), the
-            squared hinge on the primal path (faster there, and more accurate: LIBLINEAR's least
-            squares needs a tight tolerance). `loss_` records the choice.
+            dual path only: `losses`) or 'auto': the ensemble on the dual path (at or above either
+            loss on 5 of 6 cross-validated measures, docs/benchmarks.md), the squared hinge on the
+            primal path (LIBLINEAR's least squares needs a tight tolerance). `loss_` records it.
         alpha: ridge regularisation strength.
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
@@ -202,7 +203,7 @@ class TagModel(Params):
         self.features_, Xs = features.vectorise(source, counts, self, progress)
 
         self.solver_ = self._pick_solver(Xs)
-        self.loss_ = self.loss if self.loss != "auto" else ("ridge" if self.solver_ == "dual" else "squared_hinge")
+        self.loss_ = self.loss if self.loss != "auto" else ("ensemble" if self.solver_ == "dual" else "squared_hinge")
         if self.loss_ == "ensemble" and self.solver_ != "dual":
             raise DataError(f"loss 'ensemble' needs the dual path, and {counts.n} articles take the primal one; "
                             "use loss 'squared_hinge' or 'auto'")
