@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5, help="k: articles are dealt to k folds by a hash of their id")
     ap.add_argument("--losses", default="ridge,squared_hinge,ensemble")
     ap.add_argument("--alphas", default="0.15,0.3,0.6")
-    ap.add_argument("--title-weight", type=int, default=1)
+    ap.add_argument("--title-weight", type=int, default=3, help="the model's default: 3")
     args = ap.parse_args()
     corpus = load_articles(args.train, merge_variants=False)
     labels = frequent_tags(corpus.tags, args.min_tag_count)

@@ -26,7 +26,7 @@ SHARES = (0.0, 0.03, 0.05, 0.1, 0.15, 0.2)
 def main() -> None:
     ap = parser(__doc__, folds=True)
     ap.add_argument("--alpha", type=float, default=0.3)
-    ap.add_argument("--title-weight", type=int, default=1)
+    ap.add_argument("--title-weight", type=int, default=3, help="the model's default: 3")
     ap.add_argument("--share-min-support", type=int, default=20)
     args = ap.parse_args()
     corpus = load_articles(args.train, merge_variants=False)

@@ -56,7 +56,7 @@ def test_streamed_ngram_features_equal_scikit_learns(mini_path):
     v = TfidfVectorizer(preprocessor=prepare_fr, token_pattern=TOKEN_PATTERN, stop_words=stop_words_for("fr"),
                         ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True, dtype=np.float32)
     theirs = v.fit_transform(corpus.texts)
-    space, X = streamed(TagModel(ngram_range=(1, 2)), corpus.texts, corpus.tags, 16)
+    space, X = streamed(TagModel(ngram_range=(1, 2), title_weight=1), corpus.texts, corpus.tags, 16)
     assert space.vocabulary == v.vocabulary_ and np.allclose(space.idf, v.idf_, rtol=1e-6)
     assert abs(X - theirs).max() < 1e-6
 

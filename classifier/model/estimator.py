@@ -86,7 +86,8 @@ class TagModel(Params):
             thresholds already price each false positive against macro-F1, and cutting them trades
             macro- for micro-F1 (docs/benchmarks.md, 5-fold figures).
         title_weight: the first line of each text (its title: `load_articles` joins title and body
-            with a line break) counts this many times in the features.
+            with a line break) counts this many times in the features; a text of one line is left
+            as it is. 3: chosen with the ensemble by cross-validation (docs/benchmarks.md).
         solver: 'dual' (all tags at once through an n×n matrix, exact leave-one-out scores: best up
             to some ten thousand articles), 'primal' (LIBLINEAR tag by tag, k-fold held-out scores:
             time and memory linear in the articles, see `primal`) or 'auto' (dual up to
@@ -110,7 +111,7 @@ class TagModel(Params):
                  ngram_range: tuple[int, int] = (1, 1),
                  min_df: int = 2, max_df: float = 0.5, sublinear_tf: bool = True, min_tag_count: int = 5,
                  threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.2,
-                 share_min_support: int = 20, title_weight: int = 1, solver: str = "auto",
+                 share_min_support: int = 20, title_weight: int = 3, solver: str = "auto",
                  dual_max_samples: int = 20000, cv_folds: int | None = None, max_heldout: int = 50_000,
                  n_jobs: int = -1):
         self.language = language
