@@ -47,3 +47,12 @@ def test_the_ensemble_model_fits_and_predicts_and_needs_the_dual_path(rows):
                                           "le ministre de la santé annonce des mesures"])[0]
     with pytest.raises(DataError, match="loss 'ensemble' needs the dual path, and 150 articles take the primal"):
         TagModel(min_tag_count=3, loss="ensemble", solver="primal").fit(corpus.texts, corpus.tags)
+
+
+def test_the_ensemble_on_a_corpus_for_the_primal_path_is_refused_before_the_features(rows, monkeypatch):
+    from classifier.model import features
+
+    corpus = rows[0]
+    monkeypatch.setattr(features, "vectorise", lambda *a, **k: pytest.fail("the features were computed"))
+    with pytest.raises(DataError, match="needs the dual path, and 150 articles take the primal one"):
+        TagModel(min_tag_count=3, loss="ensemble", dual_max_samples=100).fit(corpus.texts, corpus.tags)

@@ -201,13 +201,13 @@ class TagModel(Params):
         del tag_lists
         self.tag_support_ = np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
         self.cooccurrence_ = tags.cooccurrence(Y, self.classes_)
-        self.features_, Xs = features.vectorise(source, counts, self, progress)
-
-        self.solver_ = self._pick_solver(Xs)
+        self.solver_ = self._pick_solver(counts.n)  # before the features: a refused setting costs no second read
         self.loss_ = self.loss if self.loss != "auto" else ("ensemble" if self.solver_ == "dual" else "squared_hinge")
         if self.loss_ == "ensemble" and self.solver_ != "dual":
             raise DataError(f"loss 'ensemble' needs the dual path, and {counts.n} articles take the primal one; "
                             "use loss 'squared_hinge' or 'auto'")
+        self.features_, Xs = features.vectorise(source, counts, self, progress)
+
         progress(f"{self.solver_} solver, {self.loss_}", 1, 1)
         groups = near_duplicate_groups(Xs)  # held out together on either path
         self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
@@ -237,11 +237,10 @@ class TagModel(Params):
         progress("weights", 1, 1)
         return self
 
-    def _pick_solver(self, X: sparse.csr_matrix) -> str:
+    def _pick_solver(self, n: int) -> str:
         """'dual' or 'primal': the setting, or for 'auto' the dual up to `dual_max_samples` articles
         when its n×n matrix fits in the memory available. A forced dual path that cannot fit is
         refused, saying how much memory it needs."""
-        n = X.shape[0]
         need = 2 * 4 * n * n  # the n×n matrix and its factor's work space, float32
         available = available_memory()
         fits = available is None or need <= available
