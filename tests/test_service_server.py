@@ -144,6 +144,26 @@ def test_feedback_survives_a_kill_of_the_server_mid_stream(server, trained):
     fb = read_feedback(log.parent / "fb.jsonl")
     assert fb.skipped == []
     assert set(acknowledged) <= {e["id"] for e in fb.events}  # an acknowledged event is never lost
+    # The killed server's control folder (TMPDIR is the test's folder) is removed by the next sweep.
+    from classifier.service.server import sweep_stale
+
+    left = sorted(log.parent.glob(f"classifier-serve-{proc.pid}-*"))
+    assert len(left) == 1 and sweep_stale(log.parent) == left and not left[0].exists()
+
+
+def test_the_sweep_removes_only_folders_of_servers_that_are_gone(tmp_path):
+    from classifier.service.server import sweep_stale
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"classifier-serve-{gone.pid}-abc"
+    alive = tmp_path / f"classifier-serve-{os.getpid()}-def"
+    other = tmp_path / "classifier-serve-xyz"  # not named after a process: left alone
+    for folder in (dead, alive, other):
+        folder.mkdir()
+        (folder / "run.json").write_text("{}\n")
+    assert sweep_stale(tmp_path) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()
 
 
 def test_serve_refuses_a_run_that_is_not_there(tmp_path):

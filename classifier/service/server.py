@@ -2,7 +2,8 @@
 
 The settings reach the workers (separate processes uvicorn starts) through environment variables,
 read by `app_from_env`, the factory uvicorn imports in each of them. The workers of one server
-share a control file in a private temporary folder, through which a reload reaches them all.
+share a control file in a private temporary folder, through which a reload reaches them all; the
+folder is named after the server's process, so that one a killed server left is removed by the next.
 """
 
 from __future__ import annotations
@@ -39,6 +40,36 @@ def max_body_from_env() -> int | None:
     return int(value)
 
 
+PREFIX = "classifier-serve-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_stale(root: str | Path | None = None) -> list[Path]:
+    """Remove the control folders (`PREFIX<pid>-...` under `root`, default the temporary folder) that
+    this user's servers left behind when killed without a chance to clean up (SIGKILL): those whose
+    server process is gone. Returns the folders removed."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        pid = folder.name[len(PREFIX):].split("-", 1)[0]
+        try:
+            mine = folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def log_config() -> dict[str, Any]:
     """uvicorn's logging, with the service's own log (each error once) on the same handler."""
     from uvicorn.config import LOGGING_CONFIG
@@ -65,7 +96,8 @@ def serve(model: str | Path | None = None, *, host: str = "127.0.0.1", port: int
         raise DataError(f"workers must be >= 1; got {workers}")
     if max_body is not None and max_body < 1:
         raise DataError(f"max_body must be >= 1 byte; got {max_body}")
-    folder = Path(tempfile.mkdtemp(prefix="classifier-serve-"))
+    sweep_stale()
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     control = folder / "run.json"
     control.write_text(json.dumps({"run": str(run_dir)}) + "\n", encoding="utf-8")
     os.environ.update({ENV["run"]: str(run_dir), ENV["control"]: str(control),
