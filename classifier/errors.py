@@ -31,5 +31,6 @@ class ParseError(DataError):
     """A saved page could not be turned into an article (the message says what was missing)."""
 
 
-class StorageError(ClassifierError, OSError):
-    """A file the tool keeps (the feedback file) could not be written; the message names it and why."""
+class StorageError(WriteError):
+    """A file the tool keeps (the feedback file) could not be written; the message names it and why.
+    A `WriteError` like any other output that fails; the name stays for callers that catch it."""

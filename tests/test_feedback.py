@@ -20,7 +20,7 @@ from classifier.corpus.feedback import (
     load_corrections,
     read_feedback,
 )
-from classifier.errors import DataError, StorageError
+from classifier.errors import DataError, StorageError, WriteError
 
 WRITER = """
 import sys
@@ -83,8 +83,9 @@ def test_a_bad_event_is_refused(tmp_path, bad, message):
 
 def test_an_unwritable_file_is_a_storage_error(tmp_path):
     (tmp_path / "dir.jsonl").mkdir()
-    with pytest.raises(StorageError, match="dir.jsonl"):
+    with pytest.raises(StorageError, match="dir.jsonl") as caught:
         append_event(tmp_path / "dir.jsonl", event(1))
+    assert isinstance(caught.value, WriteError)  # one kind of failed write for callers to catch
 
 
 def test_final_tags_and_latest_event_wins():
