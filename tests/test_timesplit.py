@@ -62,6 +62,15 @@ def test_evaluate_by_month(trained, dated, mini_path, tmp_path):
     assert "by_month" in json.loads((tmp_path / "m" / "metrics.json").read_text())
     with pytest.raises(DataError, match=r"--by-month needs dates.*--date-col"):
         evaluate(mini_path, model=trained.run_dir, out=tmp_path / "n", by_month=True)
+    assert not (tmp_path / "n").exists()  # refused before the evaluation and its report
+
+
+def test_by_month_on_feedback_alone_is_refused_before_anything_is_read(trained, tmp_path, monkeypatch):
+    from classifier.api import evaluating
+
+    monkeypatch.setattr(evaluating, "with_feedback", lambda *a: pytest.fail("the feedback was read"))
+    with pytest.raises(DataError, match=r"fb.jsonl: --by-month needs dated articles, and editors' feedback"):
+        evaluate(model=trained.run_dir, feedback=tmp_path / "fb.jsonl", out=tmp_path / "f", by_month=True)
 
 
 def test_stats_counts_tags_by_month(dated, mini_path):

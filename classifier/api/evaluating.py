@@ -62,8 +62,13 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     else:
         corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                                tag_sep=tag_sep, date_col=date_col)
+    if by_month and feedback is not None and data is None:
+        raise DataError(f"{feedback}: --by-month needs dated articles, and editors' feedback carries no dates; "
+                        "give a dated corpus as DATA too, or leave out --by-month")
     if feedback is not None:
         corpus = with_feedback(corpus, feedback)
+    if by_month:
+        _undated(corpus, date_col)  # no date at all: said before the evaluation, not after
     progress("reading", len(corpus), len(corpus))
     ev = evaluate_model(tagger, corpus, progress=progress)
     comparison = None
@@ -88,17 +93,24 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     return EvaluateResult(ev, paths, comparison, learning, notes, timeline)
 
 
-def monthly_view(corpus: Corpus, ev: Any, date_col: str, notes: list[str]) -> dict[str, Any]:
-    """{"by_month": rows} of `timeline.by_month` for `ev` (the evaluation of `corpus`); the articles
-    without a readable date are counted into `notes`. `DataError` when none has a date."""
+def _undated(corpus: Corpus, date_col: str) -> int:
+    """How many of `corpus`'s articles have no readable date; `DataError` when none has one."""
     from classifier.dates import day_of
-    from classifier.evaluation.scoring import unknown_indicator
-    from classifier.evaluation.timeline import by_month
 
     undated = sum(day_of(d) is None for d in corpus.dates) if corpus.dates else len(corpus)
     if undated == len(corpus):
         raise DataError(f"{corpus.path}: --by-month needs dates, and no article has an ISO-8601 date in its "
                         f"{date_col!r} field; name the date column with --date-col")
+    return undated
+
+
+def monthly_view(corpus: Corpus, ev: Any, date_col: str, notes: list[str]) -> dict[str, Any]:
+    """{"by_month": rows} of `timeline.by_month` for `ev` (the evaluation of `corpus`); the articles
+    without a readable date are counted into `notes`. `DataError` when none has a date."""
+    from classifier.evaluation.scoring import unknown_indicator
+    from classifier.evaluation.timeline import by_month
+
+    undated = _undated(corpus, date_col)
     if undated:
         notes.append(f"{corpus.path}: {undated} of {len(corpus)} articles have no ISO-8601 date in their "
                      f"{date_col!r} field; they are left out of the F1 by month")
