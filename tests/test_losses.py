@@ -7,20 +7,20 @@ from classifier.evaluation.splits import near_duplicate_groups
 from classifier.model import dual, squared_hinge
 from classifier.model.losses import fit_dual
 from classifier.text import tfidf
+from classifier.text.normalize import TOKEN_PATTERN
 
 
 @pytest.fixture(scope="module")
 def rows(mini_path):
     corpus = load_articles(mini_path)
-    model = TagModel(min_tag_count=3)
-    _, X = tfidf.fit_space(corpus.texts, language="fr", token_pattern=r"(?u)\b\w\w+\b", stop_words=(), min_df=2)
+    _, X = tfidf.fit_space(corpus.texts, language="fr", token_pattern=TOKEN_PATTERN, stop_words=(), min_df=2)
     tags = sorted({t for ts in corpus.tags for t in ts})[:12]
     Y = np.array([[t in ts for t in tags] for ts in corpus.tags], dtype=np.float32)
-    return corpus, model, X.astype(np.float32), Y
+    return corpus, X.astype(np.float32), Y
 
 
 def test_ensemble_is_the_mean_of_ridge_and_squared_hinge_weights_and_heldout_scores(rows):
-    _, _, X, Y = rows
+    _, X, Y = rows
     groups = near_duplicate_groups(X)
     A_r, h_r = dual.solve(X, Y, 0.3, groups=groups)
     A_s, h_s, _ = squared_hinge.fit(X, Y, 0.3, groups=groups)
@@ -33,7 +33,7 @@ def test_ensemble_is_the_mean_of_ridge_and_squared_hinge_weights_and_heldout_sco
 
 
 def test_unknown_loss_is_refused(rows):
-    _, _, X, Y = rows
+    _, X, Y = rows
     with pytest.raises(DataError, match="ensemble on the dual path; got 'hinge'"):
         fit_dual(X, Y, 0.3, "hinge")
 

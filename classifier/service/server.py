@@ -58,7 +58,7 @@ def sweep_stale(root: str | Path | None = None) -> list[Path]:
     this user's servers left behind when killed without a chance to clean up (SIGKILL): those whose
     server process is gone. Returns the folders removed."""
     removed = []
-    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+    for folder in sorted(Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*-*")):
         pid = folder.name[len(PREFIX):].split("-", 1)[0]
         try:
             mine = folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid()
