@@ -74,6 +74,47 @@ def test_max_heldout_caps_the_articles_scored(problem):
     assert primal.auto_folds(10_000) == 5 and primal.auto_folds(100_000) == 3 and primal.auto_folds(10**6) == 2
 
 
+def test_max_negatives_keeps_every_positive_and_the_same_sampled_negatives_weighted(problem):
+    X, Y = problem
+    n = X.shape[0]
+    rank = primal.hash_folds((f"negative {i}" for i in range(n)), 1 << 30) * n + np.arange(n)
+    plan = primal.Plan(n, [], 0, False, "", 8, rank)
+    rows = np.arange(0, n, 2)
+    for j in range(Y.shape[1]):
+        y = Y[:, j] > 0
+        kept, weight = primal.sampled_rows(rows, y, plan)
+        negatives = rows[~y[rows]]
+        assert len(negatives) > 8
+        assert set(rows[y[rows]]) <= set(kept) and np.all(np.diff(kept) > 0) and set(kept) <= set(rows)
+        assert (~y[kept]).sum() == 8 and weight == len(negatives) / 8
+        # the negatives kept are those first in the one order, whatever the tag
+        assert set(kept[~y[kept]]) == set(negatives[np.argsort(rank[negatives])[:8]])
+    uncapped = primal.Plan(n, [], 0, False, "", n, rank)
+    assert primal.sampled_rows(rows, Y[:, 0] > 0, uncapped)[0] is rows
+
+
+def test_a_capped_fit_is_liblinears_on_the_sample_with_negatives_weighted(problem):
+    X, Y = problem
+    n = X.shape[0]
+    W, b, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=2, refit=True, max_negatives=30)
+    full, _, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=2, refit=True, max_negatives=n)
+    unset, _, _, _ = primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=2, refit=True)
+    assert np.array_equal(full, unset) and not np.allclose(W, full)
+    rank = primal.hash_folds((f"negative {i}" for i in range(n)), 1 << 30) * n + np.arange(n)
+    plan = primal.Plan(n, [], 0, True, "", 30, rank)
+    for j in range(Y.shape[1]):
+        y = Y[:, j] > 0
+        kept, weight = primal.sampled_rows(np.arange(n), y, plan)
+        tol = primal.TOLERANCE["squared_hinge"]
+        settings = f"-s 1 -c {1 / (2 * 0.5)} -e {tol} -q -w-1 {weight!r}"
+        w = primal._fit_one(primal.Rows(X), kept, y[kept], primal._liblinear().parameter(settings))
+        assert np.allclose(W[:, j], w[:-1] / 2, atol=1e-6) and np.isclose(b[j], (w[-1] + 1) / 2, atol=1e-6)
+        # and it still ranks the articles as the fit on all of them does
+        assert np.corrcoef(X @ W[:, j], X @ full[:, j])[0, 1] > 0.9
+    ridge = primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="ridge", folds=2, refit=True, max_negatives=30)[0]
+    assert np.array_equal(ridge, primal.fit(X, sparse.csc_matrix(Y), 0.5, loss="ridge", folds=2, refit=True)[0])
+
+
 def test_tag_model_on_either_path_and_the_automatic_choice(mini_path):
     corpus = load_articles(mini_path)
     auto_small = TagModel(min_tag_count=3).fit(corpus.texts, corpus.tags)
@@ -103,7 +144,8 @@ def test_a_forced_dual_path_that_cannot_fit_says_how_much_memory_it_needs(mini_p
 def test_bad_solver_settings_are_refused(mini_path):
     corpus = load_articles(mini_path)
     for params, field in (({"solver": "fast"}, "solver"), ({"cv_folds": 1}, "cv_folds"),
-                          ({"dual_max_samples": 0}, "dual_max_samples"), ({"max_heldout": True}, "max_heldout")):
+                          ({"dual_max_samples": 0}, "dual_max_samples"), ({"max_heldout": True}, "max_heldout"),
+                          ({"max_negatives": 0}, "max_negatives")):
         with pytest.raises(DataError, match=field):
             TagModel(**params).fit(corpus.texts, corpus.tags)
 

@@ -160,3 +160,17 @@ def test_an_empty_feedback_file_is_refused(tmp_path, mini_path):
     fb.write_text('{"id": "x", "text": "cut')
     with pytest.raises(DataError, match="no feedback event"):
         train(mini_path, out=tmp_path / "run", min_tag_count=3, feedback=fb)
+
+
+def test_the_manifest_and_summary_say_when_negatives_were_sampled(mini_path, tmp_path):
+    from classifier.cli.training_output import train_summary
+
+    capped = train(mini_path, out=tmp_path / "capped", solver="primal", min_tag_count=3, max_negatives=40)
+    fits = capped.manifest["solver"]["fits"]
+    assert 0 < fits["sampled_fits"] <= fits["fits"] and fits["largest_negative_weight"] > 1
+    summary, lines = train_summary(capped, 3)
+    assert summary["primal_fits"] == fits and any(line.startswith("Negatives sampled in") for line in lines)
+    whole = train(mini_path, out=tmp_path / "whole", solver="primal", min_tag_count=3)
+    assert whole.manifest["solver"]["fits"]["sampled_fits"] == 0
+    assert not any(line.startswith("Negatives sampled") for line in train_summary(whole, 3)[1])
+    assert "fits" not in train(mini_path, out=tmp_path / "dual", min_tag_count=3).manifest["solver"]

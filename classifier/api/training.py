@@ -206,7 +206,8 @@ def build_manifest(model: TagModel, corpus: Corpus, path: Path, seconds: float) 
                  for t, s, th in zip(model.classes_, model.tag_support_, model.thresholds_)},
         "solver": {"path": model.solver_, "loss": model.loss_, "articles": len(corpus),
                    "rule": f"auto: dual up to {model.dual_max_samples} articles, primal above"
-                   if model.solver == "auto" else "set by the user"},
+                   if model.solver == "auto" else "set by the user",
+                   **({"fits": model.primal_fits_} if hasattr(model, "primal_fits_") else {})},
         "near_duplicates": getattr(model, "near_duplicates_", None),
         "near_duplicate_groups": getattr(model, "near_duplicate_groups_", None),
         "tags_learned": len(model.classes_),

@@ -72,6 +72,12 @@ def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list
         f"macro-F1 {m['validation']['macro_f1']:.3f}",
         f"Trained in {m['training_seconds']:.1f} s; model saved to {result.run_dir}",
     ]
+    fits = m["solver"].get("fits")
+    if fits and fits["sampled_fits"]:
+        summary["primal_fits"] = fits
+        cap, weight = m["settings"]["max_negatives"], fits["largest_negative_weight"]
+        lines.insert(-3, f"Negatives sampled in {fits['sampled_fits']:,} of {fits['fits']:,} tag fits "
+                         f"(at most {cap:,} each, weighted up to {weight}x)")
     if m.get("search"):
         summary["search"] = m["search"]
         lines[-3:-3] = search_lines(m["search"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from numbers import Integral
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,18 +22,16 @@ from classifier.evaluation.splits import first_members, hash_folds, near_duplica
 from classifier.model import features, tags
 from classifier.model.calibration import apply_platt
 from classifier.model.params import Params
-from classifier.model.thresholds import RULES, apply_thresholds, decision_scores, score_slope, tune_thresholds
+from classifier.model.thresholds import apply_thresholds, decision_scores, score_slope, tune_thresholds
 from classifier.model.weights import CompactWeights
 from classifier.parallel import available_memory, map_texts
 from classifier.progress import Progress, no_progress
 from classifier.text import tfidf
-from classifier.text.normalize import LANGUAGES, weight_title
+from classifier.text.normalize import weight_title
 
 if TYPE_CHECKING:
     from scipy import sparse
 
-LOSSES = ("auto", "squared_hinge", "ridge", "ensemble")
-SOLVERS = ("auto", "dual", "primal")
 # Weights under 1% of their tag's largest are stored as 0: about 70% of them, which halved the
 # compressed codes (OrangeSum 16.7 -> 8.6 MB, Reuters 0.91 -> 0.48 MB as one zlib block) while
 # validation F1 moved by at most 0.0025 (docs/benchmarks.md, ablation and model size).
@@ -96,13 +93,18 @@ class TagModel(Params):
         cv_folds: the primal path's folds (each article's held-out score comes from the model fitted
             on the other folds; the final weights are the fold models' mean); None: 5 below 50,000
             articles, 3 below 150,000, else 2. `max_heldout` caps the articles scored.
+        max_negatives: on the primal path with the squared hinge, one tag's fit sees every article
+            with the tag and at most this many without it, sampled by hash and weighted to stand for
+            all of them, so a fit's cost stops growing with the corpus (None: all of them; see
+            `primal.sampled_rows`). Corpora of up to about twice this many articles are untouched.
         n_jobs: processes (and threads) used to vectorise large batches and to fit tags (-1: all cores).
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `weights_` (the compact
     form of `coef_`, features × tags, decoded on first use), `intercept_`, `thresholds_` (raw-score
     cut per tag), `calibration_` (slopes, intercepts), `tag_support_`, `cooccurrence_` (training
     co-occurrence of the 30 most frequent tags), `validation_` (held-out metrics), `dropped_tags_`
-    (tags below min_tag_count), `near_duplicates_` in `near_duplicate_groups_` (held out together).
+    (tags below min_tag_count), `near_duplicates_` in `near_duplicate_groups_` (held out together),
+    on the primal path `primal_fits_` (fits, those that sampled negatives, their largest weight).
     """
 
     row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
@@ -113,7 +115,7 @@ class TagModel(Params):
                  threshold_rule: str = "micromacro", fbr: float = 0.2, min_tags: int = 1, min_share: float = 0.2,
                  share_min_support: int = 20, title_weight: int = 3, solver: str = "auto",
                  dual_max_samples: int = 20000, cv_folds: int | None = None, max_heldout: int = 50_000,
-                 n_jobs: int = -1):
+                 max_negatives: int | None = 100_000, n_jobs: int = -1):
         self.language = language
         self.loss = loss
         self.alpha = alpha
@@ -132,38 +134,14 @@ class TagModel(Params):
         self.dual_max_samples = dual_max_samples
         self.cv_folds = cv_folds
         self.max_heldout = max_heldout
+        self.max_negatives = max_negatives
         self.n_jobs = n_jobs
 
     # ----------------------------------------------------------------- fitting
     def _validate_params(self) -> None:
-        if self.language not in LANGUAGES:
-            raise DataError(f"language must be one of {', '.join(LANGUAGES)}; got {self.language!r}")
-        if self.loss not in LOSSES:
-            raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
-        if self.solver not in SOLVERS:
-            raise DataError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
-        for name in ("dual_max_samples", "cv_folds", "max_heldout"):
-            value = getattr(self, name)
-            if name == "cv_folds" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < (2 if name == "cv_folds" else 1):
-                raise DataError(f"{name} must be a whole number >= {2 if name == 'cv_folds' else 1}; got {value!r}")
-        if not self.alpha > 0:
-            raise DataError(f"alpha must be > 0; got {self.alpha!r}")
-        if self.threshold_rule not in RULES:
-            raise DataError(f"threshold_rule must be one of {', '.join(RULES)}; got {self.threshold_rule!r}")
-        if self.min_tag_count < 1:
-            raise DataError(f"min_tag_count must be >= 1; got {self.min_tag_count!r}")
-        if self.min_tags < 0:
-            raise DataError(f"min_tags must be >= 0; got {self.min_tags!r}")
-        if not 0 <= self.min_share < 1:
-            raise DataError(f"min_share must be in [0, 1); got {self.min_share!r}")
-        if isinstance(self.share_min_support, bool) or not (isinstance(self.share_min_support, Integral)
-                                                             and self.share_min_support >= 0):
-            raise DataError(f"share_min_support must be a whole number >= 0; got {self.share_min_support!r}")
-        if isinstance(self.title_weight, bool) or not (isinstance(self.title_weight, Integral)
-                                                        and self.title_weight >= 1):
-            raise DataError(f"title_weight must be a whole number >= 1; got {self.title_weight!r}")
+        from classifier.model.checks import check_params
+
+        check_params(self)
 
     def worker_count(self) -> int:
         """Processes (and threads) to use: `n_jobs`, with -1 meaning every core."""
@@ -188,7 +166,7 @@ class TagModel(Params):
         """Learn from a `source` that gives the texts chunk by chunk (read twice: term counts, then
         rows) and then the tags, so that the texts are never all in memory. Returns self."""
         self._validate_params()
-        for derived in DERIVED:  # of a previous fit
+        for derived in (*DERIVED, "primal_fits_"):  # of a previous fit
             self.__dict__.pop(derived, None)
         progress = progress or no_progress
         counts = features.count_terms(source, self, progress)
@@ -218,11 +196,14 @@ class TagModel(Params):
         else:
             from classifier.model import primal
 
+            self.primal_fits_ = {}
             W, intercept, heldout, rows = primal.fit(Xs, Y, self.alpha, loss=self.loss_, folds=self.cv_folds,
                                                      max_heldout=self.max_heldout, groups=groups,
+                                                     max_negatives=self.max_negatives, stats=self.primal_fits_,
                                                      n_jobs=self.worker_count(), progress=progress)
             Y_heldout = Y[rows].toarray()
             heldout_groups = groups[rows]
+        del Xs  # the rows: only held-out scores are needed from here on
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = self._tune(heldout, Y_heldout).astype(np.float32)
         from classifier.model.calibration import fit_platt

@@ -126,6 +126,23 @@ class Plan:
     n_scored: int
     refit: bool
     settings: str
+    max_negatives: int | None = None
+    rank: np.ndarray | None = None  # each article's place in the order negatives are sampled in
+
+
+def sampled_rows(rows: np.ndarray, y: np.ndarray, plan: Plan) -> tuple[np.ndarray, float]:
+    """The articles of `rows` one tag's fit sees, and the weight of its negatives: every article
+    with the tag (`y`, over all articles) and, when the others outnumber `plan.max_negatives`, that
+    many of them, the first in `plan.rank`'s order (the same order for every tag), each standing
+    for (others / kept) of them, so the loss stays an unbiased estimate of the full one."""
+    cap = plan.max_negatives
+    if cap is None or plan.rank is None:
+        return rows, 1.0
+    negative = rows[~y[rows]]
+    if len(negative) <= cap:
+        return rows, 1.0
+    kept = negative[np.argpartition(plan.rank[negative], cap - 1)[:cap]]
+    return np.sort(np.concatenate([rows[y[rows]], kept])), len(negative) / cap
 
 
 _rows_cache: dict[int, tuple[Any, Rows]] = {}
@@ -140,9 +157,19 @@ def _shared_rows(X: sparse.csr_matrix) -> Rows:
     return hit[1]
 
 
+def _fit_sampled(rows: Rows, subset: np.ndarray, y: np.ndarray, plan: Plan, param) -> tuple[np.ndarray, float]:
+    """`_fit_one` on the articles of `subset` that `sampled_rows` keeps, negatives weighted; and
+    that weight."""
+    subset, weight = sampled_rows(subset, y, plan)
+    if weight != 1.0:
+        param = _liblinear().parameter(f"{plan.settings} -w-1 {weight!r}")
+    return _fit_one(rows, subset, y[subset], param), weight
+
+
 def fit_tags(X: sparse.csr_matrix, Yc: sparse.csc_matrix, plan: Plan,
-             tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit `tags` (columns of `Yc`) in this process: (tags, weights, intercepts, held-out scores).
+             tags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    """Fit `tags` (columns of `Yc`) in this process: (tags, weights, intercepts, held-out scores,
+    each sampled fit's negative weight).
     Module-level, so that a Dask worker can run it on the matrix it was sent once."""
     param = _liblinear().parameter(plan.settings)
     rows = _shared_rows(X)
@@ -151,25 +178,31 @@ def fit_tags(X: sparse.csr_matrix, Yc: sparse.csc_matrix, plan: Plan,
     intercept = np.zeros(len(tags), dtype=np.float32)
     heldout = np.zeros((plan.n_scored, len(tags)), dtype=np.float32)
     scored_rows = [X[scored] for _, scored, _ in plan.parts]  # sliced once per call, not once per tag
+    sampled: list[float] = []
     for c, j in enumerate(np.asarray(tags).tolist()):
         y = np.zeros(n, dtype=bool)
         y[Yc.indices[Yc.indptr[j]:Yc.indptr[j + 1]]] = True
         mean = np.zeros(rows.d + 1)
         for (train, _, position), X_scored in zip(plan.parts, scored_rows):
-            w = _fit_one(rows, train, y[train], param)
+            w, weight = _fit_sampled(rows, train, y, plan, param)
+            sampled += [weight] if weight != 1.0 else []
             g = X_scored @ w[:-1].astype(np.float32) + np.float32(w[-1])
             heldout[position, c] = (g + 1.0) / 2.0
             mean += w / len(plan.parts)
-        w = _fit_one(rows, np.arange(n), y, param) if plan.refit else mean
+        if plan.refit:
+            w, weight = _fit_sampled(rows, np.arange(n), y, plan, param)
+            sampled += [weight] if weight != 1.0 else []
+        else:
+            w = mean
         W[:, c] = w[:-1] / 2.0
         intercept[c] = (w[-1] + 1.0) / 2.0
-    return np.asarray(tags), W, intercept, heldout
+    return np.asarray(tags), W, intercept, heldout, sampled
 
 
 def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str = "squared_hinge",
         folds: int | None = None, refit: bool | None = None, max_heldout: int = 50_000,
         groups: np.ndarray | None = None, n_jobs: int = 1,
-        tolerance: float | None = None,
+        tolerance: float | None = None, max_negatives: int | None = None, stats: dict | None = None,
         progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`, once per fold.
 
@@ -179,6 +212,11 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     scored in all, chosen by hash, to bound memory). The final weights are a fit on every article
     (`refit`; the default below 50,000 articles) or the mean of the fold models, which saves that
     fit where a fold already holds tens of thousands of articles.
+
+    `max_negatives` caps the articles without the tag that one squared-hinge fit sees (see
+    `sampled_rows`): past it a fit's cost stops growing with the corpus. LIBLINEAR's least squares
+    takes no class weights, so the ridge loss always sees every article. `stats`, when given, gets
+    `fits`, `sampled_fits` and `largest_negative_weight`.
 
     The tags are dealt among `n_jobs` forked processes, or among the workers of the runner that
     `parallel.use_runner` made current (a Dask cluster), which receive the rows once.
@@ -199,8 +237,11 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     for k in range(folds):
         scored = sampled[fold[sampled] == k]
         parts.append((np.flatnonzero(fold != k), scored, np.searchsorted(sampled, scored)))
+    capped = max_negatives is not None and loss == "squared_hinge" and n > max_negatives
+    rank = hash_folds((f"negative {i}" for i in range(n)), 1 << 30) * n + np.arange(n) if capped else None
     plan = Plan(n, parts, len(sampled), n < 50_000 if refit is None else refit,
-                f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q")
+                f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q",
+                max_negatives if capped else None, rank)
     Yc = Y.tocsc()
     order = np.argsort(-np.diff(Yc.indptr), kind="stable")  # frequent (slow) tags first
     W = np.zeros((X.shape[1], n_tags), dtype=np.float32)
@@ -210,9 +251,15 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     # process reseeds before each fit, so a tag's weights never depend on what ran beside it.
     done = 0
     progress("primal", 0, n_tags)
-    for tags, W_part, b_part, h_part in map_shared(fit_tags, (X, Yc, plan), order, n_jobs=n_jobs,
+    weights: list[float] = []
+    for tags, W_part, b_part, h_part, sampled_weights in map_shared(fit_tags, (X, Yc, plan), order, n_jobs=n_jobs,
                                                   before_fork=lambda: _shared_rows(X)):
         W[:, tags], intercept[tags], heldout[:, tags] = W_part, b_part, h_part
+        weights += sampled_weights
         done += len(tags)
         progress("primal", done, n_tags)
+    _rows_cache.clear()  # LIBLINEAR's copy of the rows: not needed past the fits
+    if stats is not None:
+        stats.update(fits=n_tags * (folds + plan.refit), sampled_fits=len(weights),
+                     largest_negative_weight=round(max(weights, default=1.0), 3))
     return W, intercept, heldout, sampled
