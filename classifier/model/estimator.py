@@ -96,7 +96,7 @@ class TagModel(Params):
         max_negatives: on the primal path with the squared hinge, one tag's fit sees every article
             with the tag and at most this many without it, sampled by hash and weighted to stand for
             all of them, so a fit's cost stops growing with the corpus (None: all of them; see
-            `primal.sampled_rows`). Corpora of up to about twice this many articles are untouched.
+            `primal.sampled_rows`). Below about twice this many articles nothing is sampled.
         n_jobs: processes (and threads) used to vectorise large batches and to fit tags (-1: all cores).
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `weights_` (the compact
