@@ -89,4 +89,11 @@ def _fit_block(scores: np.ndarray, Y: np.ndarray, iterations: int, ridge: float)
 
 def apply_platt(scores: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
     """Probability-like scores from raw scores."""
-    return _sigmoid((scores * slopes + intercepts).astype(np.float32)).astype(np.float32)
+    if any(np.asarray(v).dtype != np.float32 for v in (scores, slopes, intercepts)):
+        return _sigmoid((scores * slopes + intercepts).astype(np.float32)).astype(np.float32)
+    z = np.multiply(scores, slopes, dtype=np.float32)
+    z += intercepts
+    np.tanh(np.multiply(z, np.float32(0.5), out=z), out=z)  # _sigmoid in place: no batch-sized temporaries
+    z += np.float32(1)
+    z *= np.float32(0.5)
+    return z

@@ -115,7 +115,7 @@ def decision_scores(raw: np.ndarray, thresholds: np.ndarray, slope: float, *, pr
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(best > 0, 0.5 * proba / (np.float32(share) * best), np.float32(1))
         ratio = _half_clamp(ratio.astype(np.float32), proba >= share * best)
-        scores = np.where(frequent[None, :], np.minimum(scores, ratio), scores)
+        np.minimum(scores, ratio, out=scores, where=frequent[None, :])
     return scores
 
 
@@ -128,12 +128,22 @@ def score_slope(slopes: np.ndarray) -> float:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)
+    """0.5 (1 + tanh(z / 2)) as float32, in one new array (the batch's largest: no temporaries)."""
+    if z.dtype != np.float32:
+        return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)
+    out = np.multiply(z, np.float32(0.5))
+    np.tanh(out, out=out)
+    out += np.float32(1)
+    out *= np.float32(0.5)
+    return out
 
 
 def _half_clamp(values: np.ndarray, at_least_half: np.ndarray) -> np.ndarray:
-    """`values` moved to >= 0.5 where `at_least_half`, to < 0.5 elsewhere (monotone maps keep their order)."""
-    return np.where(at_least_half, np.maximum(values, np.float32(0.5)), np.minimum(values, BELOW_HALF))
+    """`values` (float32, changed in place) moved to >= 0.5 where `at_least_half`, to < 0.5 elsewhere
+    (monotone maps keep their order)."""
+    np.maximum(values, np.float32(0.5), out=values, where=at_least_half)
+    np.minimum(values, BELOW_HALF, out=values, where=~at_least_half)
+    return values
 
 
 def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float, *, min_tags: int = 1,
