@@ -7,7 +7,7 @@ from classifier.model.checks import check_params
 
 @pytest.mark.parametrize("params, field", [
     ({"language": "de"}, "language"), ({"loss": "hinge"}, "loss"), ({"solver": "fast"}, "solver"),
-    ({"dual_max_samples": 0}, "dual_max_samples"), ({"cv_folds": 1}, "cv_folds"),
+    ({"dual_max_samples": 0}, "dual_max_samples"), ({"cv_folds": 0}, "cv_folds"),
     ({"max_heldout": True}, "max_heldout"), ({"max_negatives": 0}, "max_negatives"),
     ({"max_negatives": 2.5}, "max_negatives"), ({"alpha": 0}, "alpha"), ({"threshold_rule": "top"}, "threshold_rule"),
     ({"min_tag_count": 0}, "min_tag_count"), ({"min_tags": -1}, "min_tags"), ({"min_share": 1.0}, "min_share"),

@@ -143,11 +143,16 @@ def test_min_share_drops_tags_far_below_the_best(model):
     strict = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=0).decide(scores)
     assert (strict <= loose).all() and strict.sum(axis=1).min() >= 1
     assert not (strict & below).any() and (loose & below).any()
-    # tags with under share_min_support training articles are exempt from the cut
-    rare = model.tag_support_ < 30
+    # tags with under share_min_support training stories are exempt from the cut
+    assert (model.tag_stories_ <= model.tag_support_).all()
+    rare = model.tag_stories_ < 25
     assert (loose & below & rare).any() and (loose & below & ~rare).any()
-    partial = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=30).decide(scores)
+    partial = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=25).decide(scores)
     assert (partial[:, rare] == loose[:, rare]).all() and not (partial & below & ~rare).any()
+    # the exemption reads the stories (near-duplicates once), not the articles
+    storied = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=25)
+    storied.tag_stories_ = np.zeros_like(model.tag_stories_)
+    assert (storied.decide(scores) == loose).all()
 
 
 def test_pickled_model_keeps_its_parameters(model):

@@ -75,8 +75,8 @@ def train(
     min_tags: int = typer.Option(1, min=0, help="Every article gets at least this many tags (0: may get none)."),
     min_share: float = typer.Option(0.2, min=0.0, max=0.99, help="Drop a tag whose calibrated probability is below "
                                     "this share of the article's best tag's (0: off); see --share-min-support."),
-    share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer training articles are exempt "
-                                          "from --min-share (their thresholds already weigh macro-F1)."),
+    share_min_support: int = typer.Option(20, min=0, help="Tags learned from fewer stories (articles, near-duplicates "
+                                          "once) are exempt from --min-share (their thresholds weigh macro-F1)."),
     title_weight: int = typer.Option(3, min=1, help="How many times the title (the first line of a text) counts."),
     tag_map: Path | None = TAG_MAP,
     test: Path | None = typer.Option(None, help="A test split to check for near-duplicates of training articles "

@@ -24,7 +24,7 @@ def check_params(model: TagModel) -> None:
         raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {model.loss!r}")
     if model.solver not in SOLVERS:
         raise DataError(f"solver must be one of {', '.join(SOLVERS)}; got {model.solver!r}")
-    for name, least in (("dual_max_samples", 1), ("cv_folds", 2), ("max_heldout", 1), ("max_negatives", 1)):
+    for name, least in (("dual_max_samples", 1), ("cv_folds", 1), ("max_heldout", 1), ("max_negatives", 1)):
         value = getattr(model, name)
         if value is None and name in ("cv_folds", "max_negatives"):
             continue

@@ -70,7 +70,8 @@ class TagModel(Params):
             dual path only: `losses`) or 'auto': the ensemble on the dual path (at or above either
             loss on 5 of 6 cross-validated measures, docs/benchmarks.md), the squared hinge on the
             primal path (LIBLINEAR's least squares needs a tight tolerance). `loss_` records it.
-        alpha: ridge regularisation strength.
+        alpha: regularisation strength (on the primal path a group of near-duplicates weighs one
+            article against it, see `primal.fit`).
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
         threshold_rule: how each tag's cut is chosen on held-out scores: 'micromacro' (micro-F1 plus
@@ -79,9 +80,10 @@ class TagModel(Params):
         min_tags: every article gets at least this many tags (0 turns the guarantee off).
         min_share: a tag is dropped from an article when its calibrated probability is below this share
             of the article's best tag's (0 turns the rule off); its score then stays under the cut.
-        share_min_support: tags learned from fewer training articles are exempt from `min_share`: their
-            thresholds already price each false positive against macro-F1, and cutting them trades
-            macro- for micro-F1 (docs/benchmarks.md, 5-fold figures).
+        share_min_support: tags learned from fewer stories (training articles, near-duplicates
+            counted once) are exempt from `min_share`: their thresholds already price each false
+            positive against macro-F1, and cutting them trades macro- for micro-F1
+            (docs/benchmarks.md, 5-fold figures).
         title_weight: the first line of each text (its title: `load_articles` joins title and body
             with a line break) counts this many times in the features; a text of one line is left
             as it is. 3: chosen with the ensemble by cross-validation (docs/benchmarks.md).
@@ -91,8 +93,10 @@ class TagModel(Params):
             `dual_max_samples` articles, primal above). `solver_` records the choice.
         dual_max_samples: where 'auto' switches from the dual to the primal path.
         cv_folds: the primal path's folds (each article's held-out score comes from the model fitted
-            on the other folds; the final weights are the fold models' mean); None: 5 below 50,000
-            articles, 3 below 150,000, else 2. `max_heldout` caps the articles scored.
+            on the other folds; the final weights are a fit on every article below 50,000 articles,
+            else the fold models' mean), or 1: one held-out slice of whole groups scored by a model
+            fitted on the rest, then a fit on every article; None: 5 below 50,000 articles, 3 below
+            150,000, else 2 (`primal.auto_folds`). `max_heldout` caps the articles scored.
         max_negatives: on the primal path with the squared hinge, one tag's fit sees every article
             with the tag and at most this many without it, sampled by hash and weighted to stand for
             all of them, so a fit's cost stops growing with the corpus (None: all of them; see
@@ -101,10 +105,12 @@ class TagModel(Params):
 
     Learned state: `classes_` (tag names), `features_` (the TF-IDF space), `weights_` (the compact
     form of `coef_`, features × tags, decoded on first use), `intercept_`, `thresholds_` (raw-score
-    cut per tag), `calibration_` (slopes, intercepts), `tag_support_`, `cooccurrence_` (training
+    cut per tag), `calibration_` (slopes, intercepts), `tag_support_` (articles per tag), `tag_stories_`
+    (the same with near-duplicates counted once), `cooccurrence_` (training
     co-occurrence of the 30 most frequent tags), `validation_` (held-out metrics), `dropped_tags_`
     (tags below min_tag_count), `near_duplicates_` in `near_duplicate_groups_` (held out together),
-    on the primal path `primal_fits_` (fits, those that sampled negatives, their largest weight).
+    on the primal path `primal_fits_` (how held-out scores were made, fits, those that sampled
+    negatives, their largest weight).
     """
 
     row_batch_limit = 64  # below this many texts, decode only the weight rows their words use
@@ -190,6 +196,7 @@ class TagModel(Params):
         groups = near_duplicate_groups(Xs)  # held out together on either path
         self.near_duplicates_ = int(len(groups) - len(np.unique(groups)))
         self.near_duplicate_groups_ = int((np.bincount(groups) > 1).sum())
+        self.tag_stories_ = tags.stories(Y, groups)
         if self.solver_ == "dual":
             heldout, Y_heldout, W, intercept = self._fit_dual(Xs, Y.toarray(), groups, progress)
             heldout_groups = first_members(groups)  # an article alone keeps the half its index gave it
@@ -202,7 +209,9 @@ class TagModel(Params):
                                                      max_negatives=self.max_negatives, stats=self.primal_fits_,
                                                      n_jobs=self.worker_count(), progress=progress)
             Y_heldout = Y[rows].toarray()
-            heldout_groups = groups[rows]
+            # halves dealt apart from the primal folds: with 2 folds, a half would be one fold, and a tag
+            # absent from the other would get its cut from one model's all-zero scores
+            heldout_groups = [f"halves {g}" for g in groups[rows].tolist()]
         del Xs  # the rows: only held-out scores are needed from here on
         progress("thresholds", 0, len(self.classes_))
         self.thresholds_ = self._tune(heldout, Y_heldout).astype(np.float32)
@@ -243,19 +252,21 @@ class TagModel(Params):
         return loo, Y, primal_weights(Xs, A, self.worker_count()), A.sum(axis=0)
 
     def _scores(self, raw: np.ndarray, thresholds: np.ndarray, proba: np.ndarray | None, share: float) -> np.ndarray:
-        """`thresholds.decision_scores`, the share rule on tags with `share_min_support` articles or more."""
+        """`thresholds.decision_scores`, the share rule on tags with `share_min_support` stories or more
+        (a model saved before stories were counted: articles)."""
         slope = self.__dict__.get("_slope")
         if slope is None:  # derived from the calibration: computed once per model and process
             slope = self.__dict__["_slope"] = score_slope(self.calibration_[0])
         return decision_scores(raw, thresholds, slope, proba=proba, share=share,
-                               frequent=self.tag_support_ >= self.share_min_support)
+                               frequent=self.__dict__.get("tag_stories_", self.tag_support_) >= self.share_min_support)
 
     def _tune(self, scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return tune_thresholds(scores, Y, rule=self.threshold_rule, fbr=self.fbr)
 
-    def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray, groups: np.ndarray) -> dict:
-        """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other."""
-        fold = hash_folds(groups, 2)  # near-duplicates (one group) on the same side
+    def _cross_fit_validation(self, loo: np.ndarray, Y: np.ndarray, groups: Sequence) -> dict:
+        """Held-out micro/macro F1: thresholds tuned on one half of the articles, scored on the other
+        (halves by a hash of `groups`: near-duplicates on the same side)."""
+        fold = hash_folds(groups, 2)
         decided = np.zeros(Y.shape, dtype=bool)
         # The share rule reads the calibration fitted on all held-out scores: two numbers per tag,
         # monotone, so what it learns of the scored half is negligible.
@@ -267,7 +278,7 @@ class TagModel(Params):
             decided[test] = apply_thresholds(scores, 0.5, min_tags=self.min_tags, tiebreak=loo[test] - thr)
         scores = compute_metrics(Y > 0, decided, names=["micro_f1", "macro_f1"])
         source = ("leave-one-out (near-duplicates: leave-group-out)" if self.solver_ == "dual"
-                  else f"{len(Y)} articles' held-out (k-fold)")
+                  else f"{len(Y)} articles' held-out ({self.primal_fits_.get('heldout', 'k-fold')})")
         return {"method": f"{source} scores, thresholds tuned on one half, scored on the other",
                 **scores}
 

@@ -8,9 +8,10 @@ features; one fit's time a little faster (per tag, on the scale corpus: 0.18 s a
 1.09 s at 200,000), which fewer folds on larger corpora offset. The tags are dealt among forked
 processes (or a Dask cluster's workers), which all read one copy of the rows.
 
-Held-out scores for thresholds and calibration come from k-fold cross-fitting: each article of a
-fold is scored by the model fitted on the other folds; the final weights are a fit on every
-article or, on large corpora, the mean of the k fold models (see `fit`). Scores are put on the dual path's scale
+Held-out scores for thresholds and calibration come from k-fold cross-fitting (each article of a
+fold is scored by the model fitted on the other folds) or, as an option, from one held-out
+slice scored by a model fitted on the rest; the final weights are a fit on every article
+or the mean of the k fold models (see `fit`). Scores are put on the dual path's scale
 (about 0 absent, 1 present): with LIBLINEAR's ±1 labels and score g, ours is (g + 1) / 2, and our
 α‖w‖² + Σ loss is LIBLINEAR's objective with C = 1 / (2α).
 """
@@ -112,8 +113,22 @@ def _fit_one(rows: Rows, subset: np.ndarray, y: np.ndarray, param) -> np.ndarray
 
 def auto_folds(n: int) -> int:
     """Folds for `n` articles when none are set: 5 while a fold is small, fewer as one fold already
-    holds tens of thousands (the fits grow faster than linearly in the articles they see)."""
+    holds tens of thousands (two folds from 150,000 articles: two fits per tag). One held-out
+    slice plus a refit (`folds=1`) also costs two fits per tag, but at 200,000 articles it took
+    longer and tagged worse than two folds' mean (docs/benchmarks.md), so it is an option only."""
     return 5 if n < 50_000 else 3 if n < 150_000 else 2
+
+
+def heldout_slice(keys: np.ndarray, size: int) -> np.ndarray:
+    """The rows (sorted) of whole groups, first in hash order of their `keys`, up to `size` rows:
+    the articles one held-out model scores."""
+    h = hash_folds(keys, 1 << 30)
+    ranked = np.sort(h)
+    scored = np.flatnonzero(h < ranked[min(size, len(h) - 1)])
+    if len(scored) == 0 or len(scored) == len(h):
+        raise DataError(f"a held-out slice needs at least two groups of articles within {size} rows; "
+                        "use more folds (cv_folds >= 2)")
+    return scored
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,16 +222,20 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`, once per fold.
 
     Articles are dealt to `folds` folds (default `auto_folds`) by a hash of their `groups` (default:
-    their row numbers), so near-duplicates given one group never score each other; each
+    their row numbers), so near-duplicates given one group never score each other, and count as
+    one article against the regularisation (LIBLINEAR's C is scaled by groups / articles: 30
+    near-copies of each article learn what the articles alone would); each
     fold's model is fitted on the other folds and scores the fold's articles (at most `max_heldout`
-    scored in all, chosen by hash, to bound memory). The final weights are a fit on every article
-    (`refit`; the default below 50,000 articles) or the mean of the fold models, which saves that
-    fit where a fold already holds tens of thousands of articles.
+    scored in all, chosen by hash, to bound memory). `folds=1` scores one slice of whole groups
+    instead (`heldout_slice`, at most `max_heldout` articles and a quarter of them) with a model
+    fitted on the rest. The final weights are a fit on every article (`refit`; the default below
+    50,000 articles and with one slice) or the mean of the fold models, which saves that fit where
+    a fold already holds tens of thousands of articles.
 
     `max_negatives` caps the articles without the tag that one squared-hinge fit sees (see
     `sampled_rows`): past it a fit's cost stops growing with the corpus. LIBLINEAR's least squares
     takes no class weights, so the ridge loss always sees every article. `stats`, when given, gets
-    `fits`, `sampled_fits` and `largest_negative_weight`.
+    `heldout` ('one slice' or 'k-fold' with k), `fits`, `sampled_fits` and `largest_negative_weight`.
 
     The tags are dealt among `n_jobs` forked processes, or among the workers of the runner that
     `parallel.use_runner` made current (a Dask cluster), which receive the rows once.
@@ -230,17 +249,23 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     folds = folds or auto_folds(n)
     tol = TOLERANCE[loss] if tolerance is None else tolerance
     extra = " -p 0" if loss == "ridge" else ""
-    fold = hash_folds(range(n) if groups is None else groups, folds)
-    sampled = np.arange(n) if n <= max_heldout else np.sort(
-        np.argsort(hash_folds(range(n), 1 << 30), kind="stable")[:max_heldout])
-    parts = []
-    for k in range(folds):
-        scored = sampled[fold[sampled] == k]
-        parts.append((np.flatnonzero(fold != k), scored, np.searchsorted(sampled, scored)))
+    keys = np.arange(n) if groups is None else np.asarray(groups)
+    distinct = n if groups is None else len(np.unique(keys))  # a group weighs one article against α
+    if folds == 1:  # one held-out slice of whole groups
+        sampled = heldout_slice(keys, min(max_heldout, n // 4))
+        parts = [(np.setdiff1d(np.arange(n), sampled, assume_unique=True), sampled, np.arange(len(sampled)))]
+    else:
+        fold = hash_folds(keys, folds)
+        sampled = np.arange(n) if n <= max_heldout else np.sort(
+            np.argsort(hash_folds(range(n), 1 << 30), kind="stable")[:max_heldout])
+        parts = []
+        for k in range(folds):
+            scored = sampled[fold[sampled] == k]
+            parts.append((np.flatnonzero(fold != k), scored, np.searchsorted(sampled, scored)))
     capped = max_negatives is not None and loss == "squared_hinge" and n > max_negatives
     rank = hash_folds((f"negative {i}" for i in range(n)), 1 << 30) * n + np.arange(n) if capped else None
-    plan = Plan(n, parts, len(sampled), n < 50_000 if refit is None else refit,
-                f"-s {SOLVERS[loss]} -c {1.0 / (2.0 * alpha)} -e {tol}{extra} -q",
+    plan = Plan(n, parts, len(sampled), (n < 50_000 or folds == 1) if refit is None else refit,
+                f"-s {SOLVERS[loss]} -c {distinct / n / (2.0 * alpha)} -e {tol}{extra} -q",
                 max_negatives if capped else None, rank)
     Yc = Y.tocsc()
     order = np.argsort(-np.diff(Yc.indptr), kind="stable")  # frequent (slow) tags first
@@ -260,6 +285,7 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
         progress("primal", done, n_tags)
     _rows_cache.clear()  # LIBLINEAR's copy of the rows: not needed past the fits
     if stats is not None:
-        stats.update(fits=n_tags * (folds + plan.refit), sampled_fits=len(weights),
+        stats.update(heldout="one slice" if folds == 1 else f"{folds}-fold", fits=n_tags * (folds + plan.refit),
+                     sampled_fits=len(weights),
                      largest_negative_weight=round(max(weights, default=1.0), 3))
     return W, intercept, heldout, sampled

@@ -42,3 +42,12 @@ def cooccurrence(Y: sparse.csr_matrix, classes: np.ndarray, top: int = 30) -> di
     best = np.argsort(-support, kind="stable")[:top]
     Yt = Y[:, best]
     return {"tags": [str(classes[j]) for j in best], "counts": (Yt.T @ Yt).toarray().astype(np.int32)}
+
+
+def stories(Y: sparse.csr_matrix, groups: np.ndarray) -> np.ndarray:
+    """Per tag, the distinct `groups` (near-duplicate groups: one story copied or re-published is
+    one group) among its articles: a tag's support with each story counted once (int64)."""
+    coo = Y.tocoo()
+    n_tags = Y.shape[1]
+    pairs = np.unique(np.asarray(groups, dtype=np.int64)[coo.row] * n_tags + coo.col)
+    return np.bincount(pairs % n_tags, minlength=n_tags).astype(np.int64)
