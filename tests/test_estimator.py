@@ -153,6 +153,13 @@ def test_min_share_drops_tags_far_below_the_best(model):
     storied = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=25)
     storied.tag_stories_ = np.zeros_like(model.tag_stories_)
     assert (storied.decide(scores) == loose).all()
+    # a model saved before stories were counted reads its articles, as it was trained
+    saved_before = copy.deepcopy(model).set_params(min_share=0.5, share_min_support=25)
+    del saved_before.tag_stories_
+    by_articles = copy.deepcopy(saved_before)
+    by_articles.tag_stories_ = model.tag_support_
+    assert (saved_before.decide(scores) == by_articles.decide(scores)).all()
+    assert (model.tag_support_ >= 25).sum() > (model.tag_stories_ >= 25).sum()  # the two differ here
 
 
 def test_pickled_model_keeps_its_parameters(model):

@@ -93,7 +93,7 @@ def test_one_slice_of_whole_groups_is_scored_by_the_rest_and_the_final_fit_sees_
     stats = {}
     primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=1, stats=stats)
     assert stats["fits"] == 2 * Y.shape[1]  # the slice's model and the final one
-    with pytest.raises(DataError, match="two groups"):
+    with pytest.raises(DataError, match="no group of near-duplicates fits"):
         primal.fit(X, sparse.csc_matrix(Y), 0.5, folds=1, groups=np.zeros(n, dtype=int))
 
 

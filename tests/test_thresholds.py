@@ -165,3 +165,21 @@ def test_equal_scores_are_ranked_by_the_tiebreak():
     # no tag of the second row reaches 0.5: min_tags gives its best-scored one, equal scores by tiebreak
     assert apply_thresholds(scores, 0.5, min_tags=1, tiebreak=tiebreak)[1].tolist() == [False, True, False, False]
     assert apply_thresholds(np.zeros((3, 0)), 0.5, tiebreak=np.zeros((3, 0))).shape == (3, 0)
+
+
+def test_decision_scores_in_place_are_the_plain_expressions_to_the_bit():
+    rng = np.random.default_rng(2)
+    raw = rng.normal(size=(200, 9)).astype(np.float32)
+    thr = rng.normal(size=9).astype(np.float32)
+    proba = rng.random((200, 9)).astype(np.float32)
+    frequent = rng.random(9) < 0.5
+    kept = raw.copy(), proba.copy()
+    margin = raw - thr
+    plain = (0.5 * (1 + np.tanh(0.5 * (1.7 * margin)))).astype(np.float32)
+    plain = np.where(margin >= 0, np.maximum(plain, np.float32(0.5)), np.minimum(plain, BELOW_HALF))
+    best = proba.max(axis=1, keepdims=True)
+    ratio = (0.5 * proba / (np.float32(0.2) * best)).astype(np.float32)
+    ratio = np.where(proba >= 0.2 * best, np.maximum(ratio, np.float32(0.5)), np.minimum(ratio, BELOW_HALF))
+    plain = np.where(frequent[None, :], np.minimum(plain, ratio), plain)
+    got = decision_scores(raw, thr, 1.7, proba=proba, share=0.2, frequent=frequent)
+    assert np.array_equal(got, plain) and np.array_equal(raw, kept[0]) and np.array_equal(proba, kept[1])

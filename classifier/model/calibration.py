@@ -89,7 +89,7 @@ def _fit_block(scores: np.ndarray, Y: np.ndarray, iterations: int, ridge: float)
 
 def apply_platt(scores: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
     """Probability-like scores from raw scores."""
-    if any(np.asarray(v).dtype != np.float32 for v in (scores, slopes, intercepts)):
+    if np.ndim(scores) == 0 or any(np.asarray(v).dtype != np.float32 for v in (scores, slopes, intercepts)):
         return _sigmoid((scores * slopes + intercepts).astype(np.float32)).astype(np.float32)
     z = np.multiply(scores, slopes, dtype=np.float32)
     z += intercepts

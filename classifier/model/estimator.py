@@ -70,8 +70,8 @@ class TagModel(Params):
             dual path only: `losses`) or 'auto': the ensemble on the dual path (at or above either
             loss on 5 of 6 cross-validated measures, docs/benchmarks.md), the squared hinge on the
             primal path (LIBLINEAR's least squares needs a tight tolerance). `loss_` records it.
-        alpha: regularisation strength (on the primal path a group of near-duplicates weighs one
-            article against it, see `primal.fit`).
+        alpha: regularisation strength (on the primal path the loss's total weight is the number of
+            near-duplicate groups, not of articles, see `primal.fit`; the dual path is unscaled).
         ngram_range, min_df, max_df, sublinear_tf: TF-IDF settings.
         min_tag_count: tags on fewer training articles are not learned.
         threshold_rule: how each tag's cut is chosen on held-out scores: 'micromacro' (micro-F1 plus

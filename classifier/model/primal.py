@@ -114,8 +114,9 @@ def _fit_one(rows: Rows, subset: np.ndarray, y: np.ndarray, param) -> np.ndarray
 def auto_folds(n: int) -> int:
     """Folds for `n` articles when none are set: 5 while a fold is small, fewer as one fold already
     holds tens of thousands (two folds from 150,000 articles: two fits per tag). One held-out
-    slice plus a refit (`folds=1`) also costs two fits per tag, but at 200,000 articles it took
-    longer and tagged worse than two folds' mean (docs/benchmarks.md), so it is an option only."""
+    slice plus a refit (`folds=1`) also costs two fits per tag, but at 200,000 articles (before C
+    was scaled by groups) it took 31% longer than two folds' mean, tagged worse on micro-F1 and
+    level on macro-F1 (docs/benchmarks.md), so it is an option only."""
     return 5 if n < 50_000 else 3 if n < 150_000 else 2
 
 
@@ -123,11 +124,10 @@ def heldout_slice(keys: np.ndarray, size: int) -> np.ndarray:
     """The rows (sorted) of whole groups, first in hash order of their `keys`, up to `size` rows:
     the articles one held-out model scores."""
     h = hash_folds(keys, 1 << 30)
-    ranked = np.sort(h)
-    scored = np.flatnonzero(h < ranked[min(size, len(h) - 1)])
-    if len(scored) == 0 or len(scored) == len(h):
-        raise DataError(f"a held-out slice needs at least two groups of articles within {size} rows; "
-                        "use more folds (cv_folds >= 2)")
+    scored = np.flatnonzero(h < np.sort(h)[min(size, len(h) - 1)])
+    if len(scored) == 0:
+        raise DataError(f"a held-out slice of whole groups: no group of near-duplicates fits in {size} "
+                        "articles, or there is only one; use folds (cv_folds >= 2)")
     return scored
 
 
@@ -222,9 +222,10 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     """Fit every tag (columns of the 0/1 matrix `Y`) on the rows `X`, once per fold.
 
     Articles are dealt to `folds` folds (default `auto_folds`) by a hash of their `groups` (default:
-    their row numbers), so near-duplicates given one group never score each other, and count as
-    one article against the regularisation (LIBLINEAR's C is scaled by groups / articles: 30
-    near-copies of each article learn what the articles alone would); each
+    their row numbers), so near-duplicates given one group never score each other; and LIBLINEAR's
+    C is scaled by groups / articles, so the loss weighs as many articles as there are groups
+    against the regulariser (one weight for all: exactly one per group when the groups are the same
+    size, as 30 near-copies of each article, which then learn what the articles once would); each
     fold's model is fitted on the other folds and scores the fold's articles (at most `max_heldout`
     scored in all, chosen by hash, to bound memory). `folds=1` scores one slice of whole groups
     instead (`heldout_slice`, at most `max_heldout` articles and a quarter of them) with a model
@@ -250,7 +251,7 @@ def fit(X: sparse.csr_matrix, Y: sparse.csc_matrix, alpha: float, *, loss: str =
     tol = TOLERANCE[loss] if tolerance is None else tolerance
     extra = " -p 0" if loss == "ridge" else ""
     keys = np.arange(n) if groups is None else np.asarray(groups)
-    distinct = n if groups is None else len(np.unique(keys))  # a group weighs one article against α
+    distinct = n if groups is None else len(np.unique(keys))  # the loss's total weight: one per group
     if folds == 1:  # one held-out slice of whole groups
         sampled = heldout_slice(keys, min(max_heldout, n // 4))
         parts = [(np.setdiff1d(np.arange(n), sampled, assume_unique=True), sampled, np.arange(len(sampled)))]

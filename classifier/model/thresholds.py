@@ -114,7 +114,7 @@ def decision_scores(raw: np.ndarray, thresholds: np.ndarray, slope: float, *, pr
         best = proba.max(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(best > 0, 0.5 * proba / (np.float32(share) * best), np.float32(1))
-        ratio = _half_clamp(ratio.astype(np.float32), proba >= share * best)
+        ratio = _half_clamp(ratio.astype(np.float32, copy=False), proba >= share * best)
         np.minimum(scores, ratio, out=scores, where=frequent[None, :])
     return scores
 
