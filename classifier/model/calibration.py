@@ -93,7 +93,14 @@ def apply_platt(scores: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) 
         return _sigmoid((scores * slopes + intercepts).astype(np.float32)).astype(np.float32)
     z = np.multiply(scores, slopes, dtype=np.float32)
     z += intercepts
-    np.tanh(np.multiply(z, np.float32(0.5), out=z), out=z)  # _sigmoid in place: no batch-sized temporaries
+    return sigmoid32(z)
+
+
+def sigmoid32(z: np.ndarray) -> np.ndarray:
+    """`_sigmoid` of a float32 array in its own place (`z` is overwritten and returned): the same
+    float32 steps, without batch-sized temporaries."""
+    z *= np.float32(0.5)
+    np.tanh(z, out=z)
     z += np.float32(1)
     z *= np.float32(0.5)
     return z

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from classifier.model.calibration import sigmoid32
+
 RULES = ("micromacro", "scutfbr")
 BELOW_HALF = np.nextafter(np.float32(0.5), np.float32(0))  # the largest float32 under 0.5
 
@@ -128,14 +130,10 @@ def score_slope(slopes: np.ndarray) -> float:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """0.5 (1 + tanh(z / 2)) as float32, in one new array (the batch's largest: no temporaries)."""
+    """0.5 (1 + tanh(z / 2)) as float32; a float32 `z` (a temporary of the caller's) is overwritten."""
     if z.dtype != np.float32:
         return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)
-    out = np.multiply(z, np.float32(0.5))
-    np.tanh(out, out=out)
-    out += np.float32(1)
-    out *= np.float32(0.5)
-    return out
+    return sigmoid32(z)
 
 
 def _half_clamp(values: np.ndarray, at_least_half: np.ndarray) -> np.ndarray:
