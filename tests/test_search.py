@@ -19,7 +19,7 @@ def mini(mini_path):
 
 
 def test_a_coordinate_search_keeps_only_changes_that_raise_the_criterion(mini):
-    result = search(mini, {"min_tag_count": 3}, max_trials=6)
+    result = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=6)
     trials = result.trials
     assert len(trials) == 6 and trials[0].changes == {} and result.record["stopped"] == "trials"
     current, score = {}, trials[0].score
@@ -38,41 +38,43 @@ def test_a_coordinate_search_keeps_only_changes_that_raise_the_criterion(mini):
 
 
 def test_the_ensemble_is_searched_only_where_the_final_fit_takes_the_dual_path(mini):
-    dual = search(mini, {"min_tag_count": 3, "loss": "ridge"}, max_trials=3)
+    dual = search(mini, {"min_tag_count": 3, "loss": "ridge"}, confirm_folds=0, max_trials=3)
     assert [t.changes.get("loss") for t in dual.trials] == [None, "squared_hinge", "ensemble"]
-    auto = search(mini, {"min_tag_count": 3}, max_trials=3)  # auto is the ensemble here: not tried twice
+    auto = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=3)  # auto is the ensemble: not tried twice
     assert auto.trials[0].changes == {} and [t.changes.get("loss") for t in auto.trials[1:]] == ["ridge",
                                                                                                   "squared_hinge"]
-    primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, max_trials=4)
+    primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, confirm_folds=0, max_trials=4)
     assert primal.model.solver_ == "primal"
     assert all(t.changes.get("loss") != "ensemble" for t in primal.trials)
     assert [t.changes.get("loss") for t in primal.trials][:2] == [None, "ridge"]
 
 
 def test_the_same_data_and_settings_give_the_same_search(mini):
-    a = search(mini, {"min_tag_count": 3}, max_trials=4).record
-    b = search(mini, {"min_tag_count": 3}, max_trials=4).record
+    a = search(mini, {"min_tag_count": 3}, max_trials=3).record  # with the k-fold check
+    b = search(mini, {"min_tag_count": 3}, max_trials=3).record
     strip = [{k: v for k, v in t.items() if k != "seconds"} for t in a["trials"]]
     assert strip == [{k: v for k, v in t.items() if k != "seconds"} for t in b["trials"]]
-    assert a["chosen"] == b["chosen"]
+    assert a["chosen"] == b["chosen"] and a["check"] is not None
+    assert {k: v for k, v in a["check"]["candidate"].items() if k != "seconds"} == {
+        k: v for k, v in b["check"]["candidate"].items() if k != "seconds"}
 
 
 def test_the_budget_stops_before_a_candidate_that_would_not_fit(mini):
     ticks = itertools.count(0, 10)  # every reading of the clock is 10 s later
-    result = search(mini, {"min_tag_count": 3}, budget_seconds=25, clock=lambda: next(ticks))
+    result = search(mini, {"min_tag_count": 3}, confirm_folds=0, budget_seconds=25, clock=lambda: next(ticks))
     assert result.record["stopped"] == "budget" and len(result.trials) == 1  # the start is always fitted
     assert result.trials[0].best
 
 
 def test_a_metric_choice_changes_the_criterion(mini):
-    result = search(mini, {"min_tag_count": 3}, max_trials=2, metric="macro")
+    result = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=2, metric="macro")
     assert all(t.score == pytest.approx(t.macro_f1) for t in result.trials)
     with pytest.raises(DataError, match="metric must be one of"):
         search(mini, metric="f1")
 
 
 def test_a_large_corpus_is_searched_on_a_sample_and_the_choice_fitted_on_all(mini):
-    result = search(mini, {"min_tag_count": 3}, max_trials=2, max_articles=60)
+    result = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=2, max_articles=60)
     assert result.record["searched_on"] == 50 and result.record["articles"] == 150
     most_common = Counter(t for tags in mini.all_tags for t in set(tags)).most_common(1)[0][1]
     assert int(result.model.tag_support_.max()) == most_common  # fitted on all 150, not on the sample
@@ -108,3 +110,41 @@ def test_cli_tune_and_train_tune_print_the_table_and_json(mini_path, tmp_path):
     assert "search" not in json.loads(plain.stdout)  # without --tune, no search
     bad = runner.invoke(app, ["tune", str(mini_path), "--metric", "f1"])
     assert bad.exit_code == 2 and "f1" in bad.output
+
+
+def test_the_best_candidate_is_kept_only_if_k_fold_cross_validation_agrees(mini, monkeypatch):
+    result = search(mini, {"min_tag_count": 3}, max_trials=3)
+    check, trials = result.record["check"], result.trials
+    assert check["folds"] == 3 and check["candidate_trial"] == max(trials, key=lambda t: t.score).number > 1
+    kept = trials[0] if check["kept"] == "start" else trials[check["candidate_trial"] - 1]
+    assert (check["candidate"]["score"] > check["start"]["score"]) == (check["kept"] == "candidate")
+    assert kept.best and sum(t.best for t in trials) == 1 and result.record["best_trial"] == kept.number
+    assert {**result.record["chosen"], **kept.changes} == result.record["chosen"]
+    # a check that prefers the start keeps the start's fitted model, whatever the candidates' validation
+    from classifier.model import crossval
+
+    real = crossval.cross_validate
+    monkeypatch.setattr(crossval, "cross_validate", lambda data, settings, folds, **kw: {
+        **real(data, settings, folds, **kw), "micro_f1": 1.0 if settings["loss"] == "auto" else 0.0})
+    kept_start = search(mini, {"min_tag_count": 3}, max_trials=3)
+    assert kept_start.record["check"]["kept"] == "start" and kept_start.trials[0].best
+    assert kept_start.model.loss == "auto" and kept_start.record["best_trial"] == 1
+    assert kept_start.model.validation_["micro_f1"] == pytest.approx(kept_start.trials[0].micro_f1)
+
+
+def test_no_check_when_the_start_is_best_or_when_turned_off(mini):
+    assert search(mini, {"min_tag_count": 3}, max_trials=1).record["check"] is None
+    assert search(mini, {"min_tag_count": 3}, max_trials=3, confirm_folds=0).record["check"] is None
+    with pytest.raises(DataError, match="confirm_folds"):
+        search(mini, confirm_folds=1)
+
+
+def test_the_budget_keeps_room_for_the_check(mini):
+    # each reading of the clock is 10 s later: the start takes 10 s, the next candidate is estimated at 10 s
+    # and would start at 30 s; the check would need 2 x (10 + 10) s more, which a 60 s budget lacks
+    ticks = itertools.count(0, 10)
+    unchecked = search(mini, {"min_tag_count": 3}, budget_seconds=60, confirm_folds=0, clock=lambda: next(ticks))
+    assert len(unchecked.trials) > 1
+    ticks = itertools.count(0, 10)
+    result = search(mini, {"min_tag_count": 3}, budget_seconds=60, clock=lambda: next(ticks))
+    assert result.record["stopped"] == "budget" and len(result.trials) == 1 and result.record["check"] is None

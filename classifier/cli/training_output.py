@@ -37,7 +37,20 @@ def search_lines(search: dict[str, Any]) -> list[str]:
             f"Criterion: {search['criterion']}",
             "trial  micro   macro   score   seconds  changes from the starting settings",
             *(trial_line(t) for t in search["trials"]),
+            *check_lines(search.get("check")),
             f"Chosen: {chosen}"]
+
+
+def check_lines(check: dict[str, Any] | None) -> list[str]:
+    """The k-fold check of the best candidate against the start, if the search ran one."""
+    if not check:
+        return []
+    start, candidate = check["start"], check["candidate"]
+    kept = (f"trial {check['candidate_trial']} kept" if check["kept"] == "candidate" else
+            f"the starting settings kept (trial {check['candidate_trial']} not higher)")
+    return [f"Check by {check['folds']}-fold cross-validation: start {start['micro_f1']:.4f} / "
+            f"{start['macro_f1']:.4f} ({start['score']:.4f}), trial {check['candidate_trial']} "
+            f"{candidate['micro_f1']:.4f} / {candidate['macro_f1']:.4f} ({candidate['score']:.4f}): {kept}"]
 
 
 def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list[str]]:
