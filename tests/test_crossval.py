@@ -40,3 +40,22 @@ def test_folds_keep_near_duplicates_together_and_are_deterministic(mini):
     assert folds[-2] == folds[0] and folds[-1] == folds[1]
     assert set(folds.tolist()) == {0, 1, 2}
     assert (crossval.fold_keys(model, texts, 3) == folds).all()
+
+
+def test_the_paired_gain_is_the_difference_on_all_articles_with_a_bootstrap_error():
+    rng = np.random.default_rng(1)
+    gold = rng.random((300, 12)) < 0.2
+    a = gold ^ (rng.random(gold.shape) < 0.10)  # a worse than b
+    b = gold ^ (rng.random(gold.shape) < 0.05)
+    names = ["micro_f1", "macro_f1"]
+    gain, error = crossval.paired_gain(gold, a, b, names)
+    ma, mb = (compute_metrics(gold, p, names=names) for p in (a, b))
+    assert gain == pytest.approx(sum(mb.values()) - sum(ma.values()), abs=2e-4) and gain > 0
+    assert 0 < error < gain and crossval.paired_gain(gold, a, b, names) == (gain, error)  # seeded
+    assert crossval.paired_gain(gold, a, a, names) == (0.0, 0.0)
+    # resampling whole groups: 100 groups of 3 identical articles vary more than 300 articles alone
+    groups = np.repeat(np.arange(100), 3)
+    tripled = [np.repeat(m[:100], 3, axis=0) for m in (gold, a, b)]
+    _, alone = crossval.paired_gain(*tripled, names)
+    _, grouped = crossval.paired_gain(*tripled, names, groups=groups)
+    assert grouped > alone

@@ -112,24 +112,25 @@ def test_cli_tune_and_train_tune_print_the_table_and_json(mini_path, tmp_path):
     assert bad.exit_code == 2 and "f1" in bad.output
 
 
-def test_the_best_candidate_is_kept_only_if_k_fold_cross_validation_agrees(mini, monkeypatch):
+def test_the_best_candidate_is_kept_only_if_k_fold_cross_validation_gains_more_than_one_standard_error(
+        mini, monkeypatch):
     result = search(mini, {"min_tag_count": 3}, max_trials=3)
     check, trials = result.record["check"], result.trials
     assert check["folds"] == 3 and check["candidate_trial"] == max(trials, key=lambda t: t.score).number > 1
+    assert check["gain"] == pytest.approx(check["candidate"]["score"] - check["start"]["score"], abs=2e-4)
+    assert check["standard_error"] > 0 and check["kept"] == ("candidate" if check["gain"] > check["standard_error"]
+                                                             else "start")
     kept = trials[0] if check["kept"] == "start" else trials[check["candidate_trial"] - 1]
-    assert (check["candidate"]["score"] > check["start"]["score"]) == (check["kept"] == "candidate")
     assert kept.best and sum(t.best for t in trials) == 1 and result.record["best_trial"] == kept.number
-    assert {**result.record["chosen"], **kept.changes} == result.record["chosen"]
-    # a check that prefers the start keeps the start's fitted model, whatever the candidates' validation
+    # each way round: a check that finds a gain keeps the candidate's model, one that does not the start's
     from classifier.model import crossval
 
-    real = crossval.cross_validate
-    monkeypatch.setattr(crossval, "cross_validate", lambda data, settings, folds, **kw: {
-        **real(data, settings, folds, **kw), "micro_f1": 1.0 if settings["loss"] == "auto" else 0.0})
-    kept_start = search(mini, {"min_tag_count": 3}, max_trials=3)
-    assert kept_start.record["check"]["kept"] == "start" and kept_start.trials[0].best
-    assert kept_start.model.loss == "auto" and kept_start.record["best_trial"] == 1
-    assert kept_start.model.validation_["micro_f1"] == pytest.approx(kept_start.trials[0].micro_f1)
+    for gain, kept_trial, loss in ((1.0, check["candidate_trial"], "squared_hinge"), (0.0, 1, "auto")):
+        monkeypatch.setattr(crossval, "paired_gain", lambda *a, g=gain, **kw: (g, 0.5))
+        forced = search(mini, {"min_tag_count": 3}, max_trials=3)
+        assert forced.record["best_trial"] == kept_trial and forced.trials[kept_trial - 1].best
+        assert forced.model.loss == loss
+        assert forced.model.validation_["micro_f1"] == pytest.approx(forced.trials[kept_trial - 1].micro_f1)
 
 
 def test_no_check_when_the_start_is_best_or_when_turned_off(mini):

@@ -47,10 +47,11 @@ def check_lines(check: dict[str, Any] | None) -> list[str]:
         return []
     start, candidate = check["start"], check["candidate"]
     kept = (f"trial {check['candidate_trial']} kept" if check["kept"] == "candidate" else
-            f"the starting settings kept (trial {check['candidate_trial']} not higher)")
+            "the starting settings kept")
     return [f"Check by {check['folds']}-fold cross-validation: start {start['micro_f1']:.4f} / "
-            f"{start['macro_f1']:.4f} ({start['score']:.4f}), trial {check['candidate_trial']} "
-            f"{candidate['micro_f1']:.4f} / {candidate['macro_f1']:.4f} ({candidate['score']:.4f}): {kept}"]
+            f"{start['macro_f1']:.4f}, trial {check['candidate_trial']} {candidate['micro_f1']:.4f} / "
+            f"{candidate['macro_f1']:.4f}; gain {check['gain']:+.4f}, standard error {check['standard_error']:.4f}: "
+            f"{kept} (a gain must exceed one standard error)"]
 
 
 def train_summary(result: Any, min_tag_count: int) -> tuple[dict[str, Any], list[str]]:

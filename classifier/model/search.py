@@ -13,7 +13,8 @@ choice on any machine; one stopped by the budget records how many trials it ran.
 
 The best candidate is then checked against the starting settings by `confirm_folds`-fold
 cross-validation (`crossval`: both fitted on the same folds, no leave-one-out shortcut), and kept
-only if it scores higher there; otherwise the starting settings are the choice. The squared hinge's
+only if its gain there is more than one standard error (a paired bootstrap over the articles'
+near-duplicate groups); otherwise the starting settings are the choice. The squared hinge's
 leave-one-out reads higher than k-fold does, so the leave-one-out ranking alone chose it on corpora
 where cross-validation ranks the default ensemble level or above (docs/benchmarks.md). The search
 keeps room in its budget for this check.
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classifier.errors import DataError
+from classifier.evaluation.metrics import compute_metrics
+from classifier.evaluation.splits import hash_folds
 from classifier.model import crossval, features
 from classifier.model.estimator import TagModel
 from classifier.progress import Progress, no_progress
@@ -110,6 +113,28 @@ def _in_memory(source: features.ArticleSource, limit: int,
         texts.extend(t for j, t in enumerate(chunk, i) if j % step == 0)
         i += len(chunk)
     return features.InMemory(texts, [list(t) for j, t in enumerate(source.tags()) if j % step == 0]), n
+
+
+def _check(data: features.InMemory, start_model: TagModel, settings: list[dict[str, Any]], k: int, metric: str,
+           progress: Progress) -> dict[str, Any]:
+    """The k-fold check of a candidate (`settings[1]`) against the start (`settings[0]`): both
+    decided on the same folds, and the candidate kept only if its gain in the criterion is more
+    than one standard error of a paired bootstrap over near-duplicate groups (the one-standard-error
+    rule: the start is the defaults, chosen on more evidence than one corpus's search)."""
+    groups = crossval.group_keys(start_model, data.all_texts)
+    folds = hash_folds(groups, k)
+    check: dict[str, Any] = {"folds": k}
+    decided = []
+    for name, these in zip(("start", "candidate"), settings):
+        began = time.perf_counter()
+        gold, pred = crossval.cross_predict(data, these, folds, progress=progress, label=f"check: {name}")
+        cv = compute_metrics(gold, pred, names=["micro_f1", "macro_f1"])
+        check[name] = {**cv, "score": round(criterion(cv, metric), 4), "seconds": round(time.perf_counter() - began, 1)}
+        decided.append(pred)
+    gain, error = crossval.paired_gain(gold, *decided, METRICS[metric], groups=groups)
+    check.update(gain=round(gain, 4), standard_error=round(error, 4),
+                 kept="candidate" if gain > error else "start")
+    return check
 
 
 def search(source: features.ArticleSource, params: dict[str, Any] | None = None, *, budget_seconds: float = 600,
@@ -212,13 +237,9 @@ def search(source: features.ArticleSource, params: dict[str, Any] | None = None,
     best = max(trials, key=lambda t: (t.score, -t.number))
     model, check = best_model, None
     if confirm_folds and best.number != 1:
-        folds = crossval.fold_keys(start_model, data.all_texts, confirm_folds)
-        check = {"folds": confirm_folds, "candidate_trial": best.number}
-        for name, trial in (("start", trials[0]), ("candidate", best)):
-            cv = crossval.cross_validate(data, {**base, **trial.changes}, folds, progress=progress,
-                                         label=f"check: {name}")
-            check[name] = {**cv, "score": round(criterion(cv, metric), 4)}
-        check["kept"] = "candidate" if check["candidate"]["score"] > check["start"]["score"] else "start"
+        check = _check(data, start_model, [{**base, **t.changes} for t in (trials[0], best)], confirm_folds,
+                       metric, progress)
+        check["candidate_trial"] = best.number
         if check["kept"] == "start":
             best, model = trials[0], start_model
     best.best = True
@@ -229,8 +250,8 @@ def search(source: features.ArticleSource, params: dict[str, Any] | None = None,
         progress("final fit", 1, 1)
     record = {
         "criterion": " + ".join(METRICS[metric]) + " of each candidate's held-out validation on the training data"
-                     + (f"; the best then checked against the start by {confirm_folds}-fold cross-validation"
-                        if confirm_folds else ""),
+                     + (f"; the best then checked against the start by {confirm_folds}-fold cross-validation "
+                        "(kept if its gain is more than one standard error)" if confirm_folds else ""),
         "metric": metric, "budget_seconds": round(budget_seconds, 1), "seconds": round(clock() - start, 1),
         "stopped": stopped, "articles": total or len(data.all_tags), "searched_on": len(data.all_tags),
         "space": {name: [_plain(v) for v in values] for name, values in SPACE},
