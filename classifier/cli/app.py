@@ -120,7 +120,10 @@ def _tune_command(**options) -> None:
     threshold rule one after another (a fixed order; a change is kept when it raises the criterion),
     each candidate scored by its held-out validation on DATA alone (leave-one-out on the dual path,
     k-fold on the primal path), until a pass changes nothing, --trials is reached or --budget has no
-    room for the next. The run is the best candidate; its manifest's "search" lists every trial.
+    room for the next. The best is then checked against the starting settings by 3-fold
+    cross-validation and kept only if it gains more than one standard error there; otherwise the
+    starting settings are the choice. The run is the chosen candidate; its manifest's "search" lists
+    every trial and the check.
 
     Example: classifier tune training_data/orangesum_train.jsonl.gz --budget 10 --out artifacts/tuned
     """

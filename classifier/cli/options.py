@@ -72,7 +72,8 @@ class Dedupe(StrEnum):
 
 
 TUNE = typer.Option(False, "--tune", help="Search the settings first (as `classifier tune`, --budget minutes) "
-                    "by held-out validation on DATA; the options given are where the search starts.")
+                    "by held-out validation on DATA, the best checked against the start by 3-fold "
+                    "cross-validation; the options given are where the search starts.")
 BUDGET = typer.Option(10.0, "--budget", min=0.1, help="With --tune: minutes the search may take (default 10).")
 METRIC = typer.Option(Metric.micro_macro, "--metric", help="With --tune: the criterion, micro+macro (default: "
                       "micro-F1 + macro-F1), micro or macro.")
