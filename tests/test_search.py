@@ -9,6 +9,7 @@ from classifier import load_articles, tune
 from classifier.cli import app
 from classifier.errors import DataError
 from classifier.model import features
+from classifier.model.estimator import TagModel
 from classifier.model.search import SPACE, search
 
 
@@ -38,15 +39,18 @@ def test_a_coordinate_search_keeps_only_changes_that_raise_the_criterion(mini):
 
 
 def test_the_ensemble_is_searched_only_where_the_final_fit_takes_the_dual_path(mini):
-    dual = search(mini, {"min_tag_count": 3, "loss": "ridge"}, confirm_folds=0, max_trials=3)
-    assert [t.changes.get("loss") for t in dual.trials] == [None, "squared_hinge", "ensemble"]
-    auto = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=3)  # auto is the ensemble: not tried twice
-    assert auto.trials[0].changes == {} and [t.changes.get("loss") for t in auto.trials[1:]] == ["ridge",
+    # Trials 1-3: the start, then the title weights 1 and 5 (the first setting searched); then the losses.
+    assert SPACE[0] == ("title_weight", (1, 3, 5)) and SPACE[1][0] == "loss"
+    dual = search(mini, {"min_tag_count": 3, "loss": "ridge"}, confirm_folds=0, max_trials=5)
+    assert [t.changes.get("title_weight") for t in dual.trials[1:3]] == [1, 5]
+    assert [t.changes.get("loss") for t in dual.trials[3:]] == ["squared_hinge", "ensemble"]
+    auto = search(mini, {"min_tag_count": 3}, confirm_folds=0, max_trials=5)  # auto is the ensemble: not tried twice
+    assert auto.trials[0].changes == {} and [t.changes.get("loss") for t in auto.trials[3:]] == ["ridge",
                                                                                                   "squared_hinge"]
-    primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, confirm_folds=0, max_trials=4)
+    primal = search(mini, {"min_tag_count": 3, "dual_max_samples": 100}, confirm_folds=0, max_trials=6)
     assert primal.model.solver_ == "primal"
     assert all(t.changes.get("loss") != "ensemble" for t in primal.trials)
-    assert [t.changes.get("loss") for t in primal.trials][:2] == [None, "ridge"]
+    assert [t.changes.get("loss") for t in primal.trials][:4] == [None, None, None, "ridge"]  # auto: squared hinge
 
 
 def test_the_same_data_and_settings_give_the_same_search(mini):
@@ -125,11 +129,15 @@ def test_the_best_candidate_is_kept_only_if_k_fold_cross_validation_gains_more_t
     # each way round: a check that finds a gain keeps the candidate's model, one that does not the start's
     from classifier.model import crossval
 
-    for gain, kept_trial, loss in ((1.0, check["candidate_trial"], "squared_hinge"), (0.0, 1, "auto")):
+    defaults = TagModel().get_params()
+    for gain, kept_trial in ((1.0, check["candidate_trial"]), (0.0, 1)):
         monkeypatch.setattr(crossval, "paired_gain", lambda *a, g=gain, **kw: (g, 0.5))
         forced = search(mini, {"min_tag_count": 3}, max_trials=3)
         assert forced.record["best_trial"] == kept_trial and forced.trials[kept_trial - 1].best
-        assert forced.model.loss == loss
+        changes = forced.trials[kept_trial - 1].changes
+        assert bool(changes) == (kept_trial > 1)
+        params = forced.model.get_params()
+        assert all(params[name] == changes.get(name, defaults[name]) for name, _ in SPACE)
         assert forced.model.validation_["micro_f1"] == pytest.approx(forced.trials[kept_trial - 1].micro_f1)
 
 

@@ -116,7 +116,7 @@ def train(
 def _tune_command(**options) -> None:
     """Choose the settings for DATA, then train with them and save the run.
 
-    Tries loss, regularisation, title weight, share cut, n-grams, min/max document frequency and
+    Tries title weight, loss, regularisation, share cut, n-grams, min/max document frequency and
     threshold rule one after another (a fixed order; a change is kept when it raises the criterion),
     each candidate scored by its held-out validation on DATA alone (leave-one-out on the dual path,
     k-fold on the primal path), until a pass changes nothing, --trials is reached or --budget has no
