@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from classifier.corpus.articles import load_articles, merge_tag_variants, split_tags
+from classifier.corpus.articles import article_text, load_articles, merge_tag_variants, section_word, split_tags
 from classifier.errors import DataError
 
 
@@ -219,3 +219,28 @@ def test_articles_without_an_id_are_named_by_their_line_and_counted(tmp_path):
     note = numbering_note(p, c.numbered, len(c))
     assert note.startswith(f"{p}: 2 of 3 articles have no 'id' field, so each is named by its line")
     assert "--id-col" in note
+
+
+def test_a_section_becomes_one_word_no_text_holds():
+    assert section_word("Fait-divers") == "section_fait_divers"
+    assert section_word("  Économie ") == "section_économie"  # accents as the texts keep them
+    assert section_word("Monde / Afrique") == "section_monde_afrique"
+    for nothing in (None, "", "  ", "--", {"a": 1}, ["Sport"]):
+        assert section_word(nothing) == ""
+
+
+def test_the_section_word_ends_the_title_line_or_starts_a_titleless_text():
+    assert article_text("Titre", "Corps", "Sport") == "Titre section_sport\nCorps"
+    assert article_text(None, "Corps", "Sport") == "section_sport\nCorps"
+    assert article_text("  ", "Corps", "Sport") == "section_sport\nCorps"
+    assert article_text("Titre", "Corps", None) == article_text("Titre", "Corps") == "Titre\nCorps"
+    assert article_text(None, " ", "Sport") == ""  # a section alone is no article
+
+
+def test_the_section_column_is_read_by_default_renamed_or_left_out(tmp_path):
+    rows = [{"id": "a", "title": "Titre", "text": "Corps", "section": "Politique", "rubrique": "Sport", "tags": ["x"]},
+            {"id": "b", "title": "Autre", "text": "Texte", "tags": ["y"]}]
+    p = write_jsonl(tmp_path / "s.jsonl", rows)
+    assert load_articles(p).texts == ["Titre section_politique\nCorps", "Autre\nTexte"]
+    assert load_articles(p, section_col="rubrique").texts[0] == "Titre section_sport\nCorps"
+    assert load_articles(p, section_col=None).texts == ["Titre\nCorps", "Autre\nTexte"]

@@ -73,6 +73,7 @@ def test_a_damaged_line_is_skipped_with_its_reason(tmp_path):
 @pytest.mark.parametrize("bad, message", [
     ({"text": "a"}, "'id'"), ({"id": "", "text": "a"}, "'id'"), ({"id": "1", "text": "  ", "title": ""}, "no text"),
     ({"id": "1", "text": 3}, "'text'"), ({"id": "1", "text": "a", "added": [1]}, "every tag must be text"),
+    ({"id": "1", "text": "a", "section": ["Sport"]}, "'section'"),
     ("not an object", "JSON object"),
 ])
 def test_a_bad_event_is_refused(tmp_path, bad, message):
@@ -102,6 +103,8 @@ def test_load_corrections(tmp_path):
     append_event(path, event(" 7 ", title="  Le titre  ", text=" Le corps "))
     fixed = load_corrections(path)
     assert fixed.ids == ["7"] and fixed.texts == ["Le titre\nLe corps"]
+    append_event(path, event(8, title="Titre", text="Corps", section="Sport"))
+    assert load_corrections(path).texts[-1] == "Titre section_sport\nCorps"  # as the corpus reader reads it
 
 
 def test_a_missing_file_is_a_data_error(tmp_path):

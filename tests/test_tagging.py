@@ -85,9 +85,11 @@ def test_a_saved_page_is_read_as_import_reads_it(tmp_path):
     path = tmp_path / "page.txt.gz"
     path.write_bytes(gzip.compress(page.encode("cp1252", errors="replace")))
     text = read_texts(file=path).texts[0]
-    assert text.startswith("Le Maroc et Israël font le point\n") and "chef d’état-major" in text.replace("?", "’")
+    assert text.startswith("Le Maroc et Israël font le point section_monde\n")  # the page's section, as a word
+    assert "chef d’état-major" in text.replace("?", "’")
     for furniture in ("Sujets associés", "Polisario", "WhatsApp", "19/07/2022"):
         assert furniture not in text
+    assert read_texts(file=path, section_col=None).texts[0].startswith("Le Maroc et Israël font le point\n")
     plain = tmp_path / "plain.txt"
     plain.write_text("Une ligne seule", encoding="utf-8")
     assert read_texts(file=plain).texts == ["Une ligne seule"]  # not a page: as it is

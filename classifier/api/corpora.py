@@ -23,7 +23,8 @@ def stats(data: str | Path | None = None, *, tag_map: str | Path | None = None, 
     (vectorising, signatures, candidates, verifying)."""
     progress = progress or no_progress
     corpus = load_articles(data or DEFAULT_TRAIN, text_col=text_col, title_col=title_col, tags_col=tags_col,
-                           id_col=id_col, merge_variants=False, progress=progress, date_col=date_col)
+                           id_col=id_col, merge_variants=False, progress=progress, date_col=date_col,
+                           section_col=None)  # duplicates by their words alone
     progress("reading", len(corpus), len(corpus))
     if tag_map:
         corpus.tags = apply_tag_map(corpus.tags, load_tag_map(tag_map))

@@ -38,7 +38,8 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
              compare_with: str | Path | None = None, learning_curve: bool = False,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
              title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-             feedback: str | Path | None = None, by_month: bool = False, date_col: str = "date",
+             section_col: str | None = "section", feedback: str | Path | None = None, by_month: bool = False,
+             date_col: str = "date",
              progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
@@ -61,7 +62,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         corpus = Corpus(str(feedback), [], [], [])
     else:
         corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                               tag_sep=tag_sep, date_col=date_col)
+                               tag_sep=tag_sep, date_col=date_col, section_col=section_col)
     if by_month and feedback is not None and data is None:
         raise DataError(f"{feedback}: --by-month needs dated articles, and editors' feedback carries no dates; "
                         "give a dated corpus as DATA too, or leave out --by-month")
@@ -81,7 +82,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
         if not source.exists():
             raise DataError(f"{source}: training data for the learning curve not found; pass --train PATH")
         train_corpus = load_articles(source, text_col=text_col, tags_col=tags_col, title_col=title_col,
-                                     id_col=id_col, tag_sep=tag_sep)
+                                     id_col=id_col, tag_sep=tag_sep, section_col=section_col)
         learning = fit_learning_curve(train_corpus, corpus, tagger.get_params(), progress=progress)
     notes = [repaired_note(corpus.repaired)] if corpus.repaired else []
     if corpus.numbered:
@@ -159,7 +160,8 @@ def with_feedback(corpus: Corpus, feedback: str | Path) -> Corpus:
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
                    out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
                    title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-                   progress: Progress | None = None, **model_params: Any) -> dict[str, Any]:
+                   section_col: str | None = "section", progress: Progress | None = None,
+                   **model_params: Any) -> dict[str, Any]:
     """Mean and spread of every metric over `folds` stratified folds of `data` (default: the bundled
     training split), with the settings of `model` (default: the latest run, if there is one; else the
     defaults) overridden by `model_params`. With `out`, also written to `out`/cross_validation.json."""
@@ -167,7 +169,7 @@ def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str
     run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
     params = {**(runs.load_model(run_dir).get_params() if run_dir is not None else {}), **model_params}
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                           tag_sep=tag_sep)
+                           tag_sep=tag_sep, section_col=section_col)
     result = _cross_validate(corpus, params, folds, progress=progress)
     result["data"] = str(path)
     result["model"] = str(run_dir) if run_dir is not None else None

@@ -24,7 +24,8 @@ NO_KNOWN_WORDS = "no known words: the text has no word the model learned, so no 
 
 
 def read_texts(text: str | None = None, file: str | Path | None = None, *, text_col: str = "text",
-               title_col: str | None = "title", id_col: str | None = None) -> Corpus:
+               title_col: str | None = "title", id_col: str | None = None,
+               section_col: str | None = "section") -> Corpus:
     """The texts to tag, as an unlabeled `Corpus`: `text` itself ("-" or None with no file: stdin),
     or `file`, a saved page or plain-text article (one text, cleaned as `import` cleans pages; any
     suffix but a corpus's; .gz and Windows-1252 allowed) or a JSONL/CSV/Parquet corpus (one text per
@@ -35,12 +36,12 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
     if file is not None:
         file = Path(file)
         if is_corpus_file(file):
-            return load_articles(file, text_col=text_col, title_col=title_col, id_col=id_col, tags_col=None,
-                                 require_tags=False, merge_variants=False)
+            return load_articles(file, text_col=text_col, title_col=title_col, section_col=section_col, id_col=id_col,
+                                 tags_col=None, require_tags=False, merge_variants=False)
         content, _ = read_text(file)
         if not content.strip():
             raise DataError(f"{file}: the file is empty")
-        page = _page_text(content, file)
+        page = _page_text(content, file, with_section=section_col is not None)
         fixed = repair_surrogates(page)  # an HTML page's JSON-LD may escape them
         return Corpus(str(file), [file.stem], [fixed], [[]], has_tags=False,
                       repaired=[str(file)] if fixed != page else [])
@@ -52,9 +53,9 @@ def read_texts(text: str | None = None, file: str | Path | None = None, *, text_
     return Corpus("<text>", ["1"], [fixed], [[]], has_tags=False, repaired=["the text"] if fixed != text else [])
 
 
-def _page_text(content: str, file: Path) -> str:
-    """A saved page's article as `import` reads it (title, then the body without the tag line, the
-    related-article blocks and the site's furniture); a text that is not a page, as it is."""
+def _page_text(content: str, file: Path, *, with_section: bool = True) -> str:
+    """A saved page's article as `import` reads it (title with its section word, then the body without
+    the tag line, the related-article blocks and the site's furniture); a text that is not a page, as it is."""
     from classifier.corpus.pages import parse_html_page, parse_text_page
     from classifier.errors import ParseError
 
@@ -63,19 +64,23 @@ def _page_text(content: str, file: Path) -> str:
         page = parse(content, source=str(file))
     except ParseError:
         return content
-    return "\n".join(part for part in (page.title, page.text) if part)
+    from classifier.corpus.articles import article_text
+
+    return article_text(page.title, page.text, page.section if with_section else None)
 
 
 def read_batches(text: str | None = None, file: str | Path | None = None, *, batch_size: int = 10000,
                  text_col: str = "text", title_col: str | None = "title", id_col: str | None = None,
+                 section_col: str | None = "section",
                  on_error: OnError = "raise") -> Iterator[Corpus]:
     """As `read_texts`, but a corpus file comes as consecutive batches of at most `batch_size`
     articles, read as they are needed."""
     if file is not None and text is None and is_corpus_file(file):
-        yield from iter_articles(file, batch_size=batch_size, text_col=text_col, title_col=title_col, id_col=id_col,
+        yield from iter_articles(file, batch_size=batch_size, text_col=text_col, title_col=title_col,
+                                 section_col=section_col, id_col=id_col,
                                  tags_col=None, require_tags=False, on_error=on_error)
     else:
-        yield read_texts(text, file, text_col=text_col, title_col=title_col, id_col=id_col)
+        yield read_texts(text, file, text_col=text_col, title_col=title_col, id_col=id_col, section_col=section_col)
 
 
 def _read_stdin() -> str:

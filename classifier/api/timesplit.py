@@ -43,7 +43,8 @@ def _read(data: str | Path | None, columns: dict[str, Any]) -> tuple[Corpus, str
 def evaluate_by_date(data: str | Path | None = None, *, cutoff: str, model: str | Path | None = None,
                      out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
                      title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-                     date_col: str = "date", progress: Progress | None = None, **model_params: Any) -> EvaluateResult:
+                     date_col: str = "date", section_col: str | None = "section", progress: Progress | None = None,
+                     **model_params: Any) -> EvaluateResult:
     """Train on the articles of `data` dated before `cutoff` ("YYYY-MM-DD"), evaluate on those dated
     on or after it, and write the report into `out` (default: `date-split-<cutoff>` under the
     artifacts folder). `data` defaults to the bundled corpus whole (training and test files). The
@@ -53,7 +54,7 @@ def evaluate_by_date(data: str | Path | None = None, *, cutoff: str, model: str 
     articles and the drift (`evaluation.timeline.drift`)."""
     progress = progress or no_progress
     columns = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col, tag_sep=tag_sep,
-                   date_col=date_col)
+                   date_col=date_col, section_col=section_col)
     progress("reading", 0, 0)
     corpus, where = _read(data, columns)
     progress("reading", len(corpus), len(corpus))

@@ -35,8 +35,8 @@ class TrainResult:
 
 
 def train(data: str | Path | None = None, *, out: str | Path | None = None, text_col: str = "text",
-          tags_col: str = "tags", title_col: str | None = "title", id_col: str | None = None,
-          tag_sep: str | None = None, tag_map: str | Path | dict[str, str] | None = None,
+          tags_col: str = "tags", title_col: str | None = "title", section_col: str | None = "section",
+          id_col: str | None = None, tag_sep: str | None = None, tag_map: str | Path | dict[str, str] | None = None,
           test_data: str | Path | None = None,
           on_error: OnError = "raise", dask: str | None = None, force: bool = False,
           feedback: str | Path | None = None, tune: float | None = None, tune_metric: str = "micro+macro",
@@ -82,12 +82,13 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
         corrections = load_corrections(feedback)
         if not len(corrections):
             raise DataError(f"{feedback}: no feedback event could be read; nothing to add to the training data")
-    source = CorpusStream(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+    source = CorpusStream(path, text_col=text_col, tags_col=tags_col, title_col=title_col, section_col=section_col,
+                          id_col=id_col,
                           tag_sep=tag_sep, on_error=on_error, tag_map=mapping, extra=corrections)
     leakage = []
     test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
     if test_path is not None:
-        leakage = _leakage_notes(source, test_path, text_col, title_col, id_col, progress)
+        leakage = _leakage_notes(source, test_path, progress)
     model = TagModel(**model_params)
     on_cluster, notes, searched = None, list(leakage) + space_note, None
     if tune is not None:
@@ -148,15 +149,15 @@ def _fit_on_cluster(model: TagModel, source: CorpusStream, address: str, progres
     return {"address": address, "workers": runner.workers} if model.solver_ == "primal" else None
 
 
-def _leakage_notes(source: CorpusStream, test_path: Path, text_col: str, title_col: str | None, id_col: str | None,
-                   progress: Progress) -> list[str]:
+def _leakage_notes(source: CorpusStream, test_path: Path, progress: Progress) -> list[str]:
     """Near-duplicates shared with the test split. This check holds both splits' texts while it runs
     (it reads the training file once more), before training starts."""
     from classifier.corpus.duplicates import find_shared
 
     progress("leakage check", 0, 1)
     texts = [text for chunk in source.texts() for text in chunk]
-    test = load_articles(test_path, text_col=text_col, title_col=title_col, id_col=id_col, require_tags=False)
+    columns = {k: source.options[k] for k in ("text_col", "title_col", "section_col", "id_col")}
+    test = load_articles(test_path, require_tags=False, **columns)
     shared = find_shared(texts, test.texts, threshold=0.9)
     del texts
     progress("leakage check", 1, 1)

@@ -26,6 +26,7 @@ from classifier.cli.options import (
     NEAR_THRESHOLD,
     ON_ERROR,
     QUIET,
+    SECTION_COL,
     SPLIT_BY,
     TAG_MAP,
     TAG_SEP,
@@ -57,7 +58,7 @@ def train(
     out: Path | None = typer.Option(None, help="Run folder to write (default: a new folder under artifacts/)."),
     force: bool = typer.Option(False, "--force", help="Replace the run already in --out."),
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
-    tag_sep: str | None = TAG_SEP,
+    tag_sep: str | None = TAG_SEP, section_col: str = SECTION_COL,
     language: Language = typer.Option(Language.fr, help="Text preprocessing: fr (elisions, French stop words) or en."),
     min_tag_count: int = typer.Option(5, min=1, help="Tags on fewer articles than this are not learned."),
     solver: Solver = typer.Option(Solver.auto, help="dual (exact leave-one-out scores; memory grows as articles "
@@ -86,8 +87,7 @@ def train(
     dask: str | None = typer.Option(None, "--dask", help="Fit the primal path's tags on a Dask cluster: a "
                                     "scheduler address (tcp://host:8786) or 'local' to start one here."),
     tune: bool = TUNE, budget: float = BUDGET, metric: Metric = METRIC, trials: int | None = TRIALS,
-    format: Format = FORMAT,
-    quiet: bool = QUIET,
+    format: Format = FORMAT, quiet: bool = QUIET,
 ) -> None:
     """Train a tagger and save it as a new run (model.joblib + manifest.json).
 
@@ -99,12 +99,13 @@ def train(
         with output.Reporter(quiet) as reporter:
             return train_model(
                 data, out=out, text_col=text_col, tags_col=tags_col, title_col=title_col or None, id_col=id_col,
-                tag_sep=tag_sep, tag_map=tag_map, test_data=test, on_error=on_error.value, dask=dask, force=force,
-                feedback=feedback, tune=budget if tune else None, tune_metric=metric.value, tune_trials=trials,
+                section_col=section_col or None, tag_sep=tag_sep, tag_map=tag_map, test_data=test,
+                on_error=on_error.value, feedback=feedback, tune=budget if tune else None, tune_metric=metric.value,
+                tune_trials=trials,
                 on_trial=lambda t: reporter.note(training_output.trial_line(t.as_dict())), progress=reporter,
                 language=language.value, min_tag_count=min_tag_count, solver=solver.value, loss=loss.value,
                 alpha=alpha, threshold_rule=threshold_rule.value, fbr=fbr, min_tags=min_tags, min_share=min_share,
-                share_min_support=share_min_support, title_weight=title_weight)
+                share_min_support=share_min_support, title_weight=title_weight, dask=dask, force=force)
 
     result = output.run(work)
     for note in result.notes:
@@ -159,7 +160,7 @@ def predict(
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
                                            "training."),
     explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str | None = ID_COL,
-    on_error: OnError = ON_ERROR,
+    section_col: str = SECTION_COL, on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
     """Tag a text, a file, stdin, or a whole corpus (read and written batch by batch).
@@ -172,7 +173,7 @@ def predict(
     if dask is not None:
         return _predict_on_cluster(file, model, out, dask, format.value, top_k, threshold, min_share,
                                    dict(text_col=text_col, title_col=title_col or None, id_col=id_col,
-                                        on_error=on_error.value), quiet, explain)
+                                        section_col=section_col or None, on_error=on_error.value), quiet, explain)
     if format == PredictFormat.parquet or out is not None:
         output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
     from classifier import is_corpus_file, load_model, numbering_note, read_batches
@@ -188,7 +189,7 @@ def predict(
         done = numbered = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
-                                      on_error=on_error.value):
+                                      section_col=section_col or None, on_error=on_error.value):
                 output.warn_read([(s.where, s.reason) for s in batch.skipped], batch.repaired)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
                                           min_share=min_share, explain=explain))
@@ -247,7 +248,7 @@ def evaluate(
     feedback: Path | None = FEEDBACK,
     split_by: SplitBy | None = SPLIT_BY, cutoff: str | None = CUTOFF, by_month: bool = BY_MONTH,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
-    date_col: str = DATE_COL,
+    date_col: str = DATE_COL, section_col: str = SECTION_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:
@@ -261,7 +262,8 @@ def evaluate(
     from classifier import cross_validate, evaluate_by_date
     from classifier import evaluate as evaluate_model
 
-    columns = dict(text_col=text_col, title_col=title_col or None, tags_col=tags_col, id_col=id_col)
+    columns = dict(text_col=text_col, title_col=title_col or None, tags_col=tags_col, id_col=id_col,
+                   section_col=section_col or None)
 
     def work():
         with output.Reporter(quiet) as reporter:

@@ -83,6 +83,9 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress output.")
 FORMAT = typer.Option(Format.table, "--format", help="Output as a table, or json for machines.")
 TEXT_COL = typer.Option("text", "--text-col", help="Column or field with the article body.")
 TITLE_COL = typer.Option("title", "--title-col", help="Column with the title (joined to the body when present).")
+SECTION_COL = typer.Option("section", "--section-col", help="Column with the article's section (Politique, "
+                           "Sport...): learned as one more word of the title when present; '' to leave it out. "
+                           "Give the same at training and prediction.")
 TAGS_COL = typer.Option("tags", "--tags-col", help="Column with the tags: a list, or a delimited string.")
 ID_COL = typer.Option(None, "--id-col", help="Column with the article id (default: id; an article without "
                       "one is named by its line, and a warning says so). A named column must exist.")

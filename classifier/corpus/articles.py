@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 from classifier.corpus.reader import OnError, Part, iter_records
 from classifier.errors import DataError
 from classifier.progress import Progress, no_progress
-from classifier.text.normalize import fold_accents
+from classifier.text.normalize import fold_accents, prepare_fr
 from classifier.types import Corpus, Skipped
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ DEFAULT_TRAIN = TRAINING_DATA / "orangesum_train.jsonl.gz"
 DEFAULT_TEST = TRAINING_DATA / "orangesum_test.jsonl.gz"
 
 _TAG_SEPARATORS = ("|", ";", ",", " - ")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def max_tags() -> int:
@@ -129,7 +131,8 @@ def numbering_note(path: str | Path, numbered: int, total: int, id_col: str | No
 
 
 def _article(record: dict, where: str, text_col: str, tags_col: str | None, title_col: str | None,
-             require_tags: bool, tag_sep: str | None, id_col: str | None = None) -> tuple[str, list[str]] | None:
+             require_tags: bool, tag_sep: str | None, id_col: str | None = None,
+             section_col: str | None = None) -> tuple[str, list[str]] | None:
     """(text, tags) of one record; None when it has no text; `DataError` when it cannot be used."""
     if id_col is not None and id_col not in record:
         raise _missing_id(where, id_col, record)
@@ -140,17 +143,35 @@ def _article(record: dict, where: str, text_col: str, tags_col: str | None, titl
     if require_tags and not has_tags:
         raise DataError(f"{where}: no field {tags_col!r}; fields are {_fields(record)}; "
                         "name the tag column with --tags-col")
-    text = article_text(_field(record, title_col), _field(record, text_col))
+    text = article_text(_field(record, title_col), _field(record, text_col), _field(record, section_col))
     if not text:
         return None
     tags = split_tags(_field(record, tags_col), f"{where}: field {tags_col!r}", tag_sep) if has_tags else []
     return text, tags
 
 
-def article_text(title: Any, text: Any) -> str:
+def article_text(title: Any, text: Any, section: Any = None) -> str:
     """The one text of an article, as every reader makes it: the title and the body, each stripped,
-    the non-empty ones joined by a newline ("" when both are empty)."""
-    return "\n".join(s for s in (str(p).strip() for p in (title, text) if p is not None) if s)
+    the non-empty ones joined by a newline ("" when both are empty). A section ("Politique") becomes
+    one word at the end of the title line, `section_word` (so it counts as much as the title); an
+    article with a section and no text at all stays "", it is no article."""
+    parts = [s for s in (str(p).strip() for p in (title, text) if p is not None) if s]
+    word = section_word(section)
+    if word and parts:
+        if title is not None and str(title).strip():
+            parts[0] = f"{parts[0]} {word}"
+        else:
+            parts.insert(0, word)
+    return "\n".join(parts)
+
+
+def section_word(section: Any) -> str:
+    """The section as one word that no text holds: "Fait-divers" -> "section_fait_divers" ("" when
+    empty). The word features learn it like any other word; a text without a section lacks it."""
+    if section is None or isinstance(section, (dict, list)):
+        return ""
+    name = "_".join(_NON_WORD.split(prepare_fr(str(section)))).strip("_")
+    return f"section_{name}" if name else ""
 
 
 def iter_articles(
@@ -160,6 +181,7 @@ def iter_articles(
     text_col: str = "text",
     tags_col: str | None = "tags",
     title_col: str | None = "title",
+    section_col: str | None = "section",
     id_col: str | None = None,
     tag_sep: str | None = None,
     require_tags: bool = True,
@@ -188,7 +210,7 @@ def iter_articles(
         seen_text_col |= text_col in record
         batch.has_tags |= tags_col is not None and tags_col in record
         try:
-            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep, id_col)
+            found = _article(record, where, text_col, tags_col, title_col, require_tags, tag_sep, id_col, section_col)
         except DataError as exc:
             if on_error == "raise":
                 raise
@@ -231,6 +253,7 @@ def load_articles(
     text_col: str = "text",
     tags_col: str | None = "tags",
     title_col: str | None = "title",
+    section_col: str | None = "section",
     id_col: str | None = None,
     tag_sep: str | None = None,
     require_tags: bool = True,
@@ -255,7 +278,8 @@ def load_articles(
     progress = progress or no_progress
     corpus = Corpus(str(Path(path)), [], [], [], has_tags=False)
     progress("reading", 0, 0)
-    for batch in iter_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
+    for batch in iter_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col,
+                               section_col=section_col, id_col=id_col,
                                tag_sep=tag_sep, require_tags=require_tags, on_error=on_error, date_col=date_col):
         corpus.ids += batch.ids
         corpus.dates += batch.dates
@@ -286,15 +310,15 @@ class CorpusStream:
     """
 
     def __init__(self, path: str | Path, *, chunk_size: int = 10000, text_col: str = "text",
-                 tags_col: str = "tags", title_col: str | None = "title", id_col: str | None = None,
-                 tag_sep: str | None = None, on_error: OnError = "raise", tag_map: dict[str, str] | None = None,
-                 extra: Any = None):
+                 tags_col: str = "tags", title_col: str | None = "title", section_col: str | None = "section",
+                 id_col: str | None = None, tag_sep: str | None = None, on_error: OnError = "raise",
+                 tag_map: dict[str, str] | None = None, extra: Any = None):
         self.path = Path(path)
         self.extra = extra if extra is not None and len(extra.ids) else None
         self.replaced = 0
         self.chunk_size = chunk_size
-        self.options = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
-                            tag_sep=tag_sep, on_error=on_error)
+        self.options = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, section_col=section_col,
+                            id_col=id_col, tag_sep=tag_sep, on_error=on_error)
         self.tag_map = tag_map
         self.ids: list[str] = []
         self.skipped: list[Skipped] = []

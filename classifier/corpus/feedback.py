@@ -2,8 +2,8 @@
 with a torn or damaged line reported and skipped (`read_feedback`), and turned into corrected
 articles (`corrected_articles`) that training and evaluation add to their data.
 
-An event is `{"id", "title", "text", "accepted", "rejected", "added", ...}` (tags as lists; other
-fields, such as the run that suggested the tags and the time, are kept as they are). An article's
+An event is `{"id", "title", "section", "text", "accepted", "rejected", "added", ...}` (tags as
+lists; other fields, such as the run that suggested the tags and the time, are kept as they are). An article's
 tags are its latest event's `accepted` + `added`, minus `rejected`.
 
 Appending is safe for several processes at once and for crashes: each event is encoded whole, then
@@ -61,7 +61,7 @@ def check_event(event: Any, where: str = "feedback") -> dict[str, Any]:
         raise DataError(f"{where}: field 'id' is missing or empty; every event names its article")
     out = dict(event)
     out["id"] = str(raw_id).strip()
-    for name in ("title", "text"):
+    for name in ("title", "text", "section"):
         value = event.get(name)
         if value is not None and not isinstance(value, str):
             raise DataError(f"{where}: field {name!r} must be text; got {type(value).__name__}")
@@ -168,7 +168,7 @@ def corrected_articles(feedback: Feedback | Iterable[dict[str, Any]]) -> Correct
                             skipped=list(feedback.skipped) if isinstance(feedback, Feedback) else [])
     for article_id, event in latest.items():
         out.ids.append(article_id)
-        out.texts.append(article_text(event.get("title"), event.get("text")))
+        out.texts.append(article_text(event.get("title"), event.get("text"), event.get("section")))
         out.tags.append(final_tags(event))
     return out
 

@@ -103,7 +103,7 @@ def create_app(run: str | Path | None = None, *, model: Any = None, feedback: st
               responses=_problems(400, 413, 422, 503))
     async def tag(body: TagRequest) -> JSONResponse:
         loaded = ready()
-        text = _text(body.title, body.text, "text")
+        text = _text(body.title, body.text, "text", body.section)
         p = _predict(loaded, [text], None, body.explain, body.top_k)[0]
         out: dict[str, Any] = {"model": loaded.run_id, "tags": tag_list(p, body.explain)}
         if p.note:
@@ -116,7 +116,7 @@ def create_app(run: str | Path | None = None, *, model: Any = None, feedback: st
         if len(body.documents) > MAX_DOCUMENTS:
             raise ProblemError(413, f"{len(body.documents)} documents; at most {MAX_DOCUMENTS} per request")
         loaded = ready()
-        texts = [_text(d.title, d.text, f"documents.{i}.text") for i, d in enumerate(body.documents)]
+        texts = [_text(d.title, d.text, f"documents.{i}.text", d.section) for i, d in enumerate(body.documents)]
         ids = [d.id if d.id is not None else str(i + 1) for i, d in enumerate(body.documents)]
         found = await run_in_threadpool(_predict, loaded, texts, ids, body.explain, body.top_k)
         results = [{"id": p.id, "tags": tag_list(p, body.explain), **({"note": p.note} if p.note else {})}
@@ -182,10 +182,10 @@ def _authorise(token: str | None, authorization: str | None) -> None:
         raise ProblemError(403, "the token is not the admin token")
 
 
-def _text(title: str | None, text: str, where: str) -> str:
+def _text(title: str | None, text: str, where: str, section: str | None = None) -> str:
     from classifier import article_text
 
-    joined = article_text(title, text)
+    joined = article_text(title, text, section)
     if not joined:
         raise ProblemError(422, f"{where}: the article is empty (title and text are blank)")
     return joined

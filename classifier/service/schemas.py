@@ -15,6 +15,8 @@ class TagRequest(Strict):
     text: str = Field(description="The article's body (the title goes in `title`, or as the first line).")
     title: str | None = Field(None, description="The title, joined before the body with a newline, as the corpus "
                               "reader joins them.")
+    section: str | None = Field(None, description="The site's section (\"Politique\"): one more word of the title "
+                                "when the model learned sections, as `--section-col`.")
     explain: bool = Field(False, description="Add each listed tag's evidence: the words that raised and lowered "
                           "its raw score most, with their exact shares.")
     top_k: int | None = Field(None, ge=1, description="Decide at most this many tags (the first of the ranking "
@@ -46,6 +48,7 @@ class Document(Strict):
     id: str | None = Field(None, description="Your id for the article (default: its position, from 1).")
     text: str
     title: str | None = None
+    section: str | None = None
 
 
 class BatchRequest(Strict):
@@ -68,6 +71,7 @@ class BatchResponse(BaseModel):
 class FeedbackRequest(Strict):
     id: str = Field(description="The article's id: a later event for the same id replaces this one.")
     title: str | None = None
+    section: str | None = Field(None, description="The article's section, learned with it on retraining.")
     text: str
     accepted: list[str] = Field(default_factory=list, description="Suggested tags the editor kept.")
     rejected: list[str] = Field(default_factory=list, description="Suggested tags the editor removed.")
