@@ -89,8 +89,8 @@ def test_serve_with_two_workers_reloads_both(server, trained, other_run):
     r = fresh(f"{base}/v1/admin/reload", "POST", json={"run": str(other_run)},
               headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 200, r.text
-    seen = workers_answering(base, other_run.name)
-    assert len(seen) == 2 and set(seen.values()) == {other_run.name}, (seen, log.read_text()[-2000:])
+    seen = workers_answering(base, other_run.name, timeout=120.0)
+    assert len(seen) == 2 and set(seen.values()) == {other_run.name}, (seen, log.read_text())
     r = fresh(f"{base}/v1/tag", "POST", json={"text": "Le football"})
     assert r.json()["model"] == other_run.name
     assert fresh(f"{base}/nowhere").status_code == 404

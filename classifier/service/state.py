@@ -92,7 +92,10 @@ class ModelState:
             wanted = self._control_run() or self.run
             self._load_quietly(wanted)
         while not self._stop.wait(self.poll):
-            self.check()
+            try:
+                self.check()
+            except Exception:  # a failed look is retried at the next poll; the watcher never dies
+                log.exception("worker %d: cannot read the control file %s", os.getpid(), self.control)
 
     # -------------------------------------------------------------- swapping
     def _load_quietly(self, run: Any) -> None:
@@ -134,6 +137,7 @@ class ModelState:
         self._seen = identity
         wanted = self._control_run()
         if wanted and (self.current is None or Path(wanted) != Path(self.current.run_dir)):
+            log.info("worker %d: the control file names run %s; loading it", os.getpid(), wanted)
             self._load_quietly(wanted)
 
     def _control_run(self) -> str | None:
