@@ -149,3 +149,18 @@ def test_a_broken_control_file_keeps_the_model(model, tmp_path):
     write_control(control, str(tmp_path / "gone"))
     state.check()
     assert state.current is before and "gone" in (state.error or "")
+
+
+def test_a_watcher_that_ended_is_started_again_and_hears_the_next_reload(model, second_run, trained, tmp_path):
+    import threading
+
+    control = tmp_path / "run.json"
+    write_control(control, str(trained.run_dir))
+    with TestClient(create_app(model=model, control=control, poll=0.05)) as c:
+        state = c.app.state.model
+        state._thread = threading.Thread(target=lambda: None)  # stands for a watcher that died
+        state._thread.start()
+        state._thread.join()
+        write_control(control, str(second_run))
+        assert wait_for(lambda: c.get("/readyz").json()["model"] == second_run.name)
+        assert state._thread.is_alive()

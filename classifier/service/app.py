@@ -69,6 +69,7 @@ def create_app(run: str | Path | None = None, *, model: Any = None, feedback: st
     app.add_middleware(problems.Guard, max_body=max_body or problems.DEFAULT_MAX_BODY)
 
     def ready() -> Loaded:
+        state.ensure_watching()
         loaded = state.current
         if loaded is None:
             raise ProblemError(503, f"no model is loaded yet{': ' + state.error if state.error else ' (loading)'}",

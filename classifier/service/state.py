@@ -81,6 +81,15 @@ class ModelState:
             self._thread = threading.Thread(target=self._watch, name="classifier-model-watch", daemon=True)
             self._thread.start()
 
+    def ensure_watching(self) -> None:
+        """Start the watcher again if it ended while the app runs (called on each ready check: one
+        look at a flag), so that a worker never stays deaf to reloads."""
+        thread = self._thread
+        if thread is not None and not thread.is_alive() and not self._stop.is_set():
+            log.warning("worker %d: the model watcher had stopped; starting it again", os.getpid())
+            self._thread = None
+            self.start()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
