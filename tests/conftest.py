@@ -70,6 +70,20 @@ def mini_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def sectioned_path(tmp_path_factory) -> Path:
+    """The mini corpus with a `section` field: "Santé publique" on the articles tagged santé (29%),
+    "Monde" on the others."""
+    import json
+
+    rows = [json.loads(line) for line in MINI.read_text(encoding="utf-8").splitlines()]
+    for r in rows:
+        r["section"] = "Santé publique" if "santé" in r["tags"] else "Monde"
+    path = tmp_path_factory.mktemp("sectioned") / "sections.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("artifacts")
 

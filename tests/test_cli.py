@@ -532,28 +532,24 @@ def test_words_line():
     assert words_line([]) == "-"
 
 
-def test_the_section_column_is_learned_and_read_at_prediction_unless_left_out(mini_path, tmp_path):
-    from classifier import load_model
+def test_the_section_column_is_learned_and_read_at_prediction_unless_left_out(sectioned_path, tmp_path):
+    from classifier import load_articles, load_model
     from classifier.model.explain import feature_names
 
-    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
-    for r in rows:
-        r["rubrique"] = "Santé publique" if "santé" in r["tags"] else "Monde"
-    data = tmp_path / "sections.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    data = str(sectioned_path)
     common = ("--min-tag-count", "3", "--quiet", "--format", "json")
-    assert run("train", str(data), "--out", str(tmp_path / "with"), "--section-col", "rubrique", *common).exit_code == 0
-    assert run("train", str(data), "--out", str(tmp_path / "without"), "--section-col", "", *common).exit_code == 0
+    assert run("train", data, "--out", str(tmp_path / "with"), *common).exit_code == 0
+    assert run("train", data, "--out", str(tmp_path / "without"), "--section-col", "", *common).exit_code == 0
     terms = set(feature_names(load_model(tmp_path / "with")))
     assert "section_santé_publique" in terms  # (section_monde, in 71% of the texts, is past max_df 0.5)
     assert not any(t.startswith("section_") for t in feature_names(load_model(tmp_path / "without")))
 
     def santé_scores(*section):
-        r = run("predict", "--model", str(tmp_path / "with"), "--file", str(data), "--format", "jsonl", *section)
+        r = run("predict", "--model", str(tmp_path / "with"), "--file", data, "--format", "jsonl", *section)
         assert r.exit_code == 0, r.output
         return [json.loads(line)["scores"].get("santé", 0.0) for line in r.stdout.splitlines()]
 
-    read, left_out = santé_scores("--section-col", "rubrique"), santé_scores("--section-col", "")
+    read, left_out = santé_scores(), santé_scores("--section-col", "")
     assert len(read) == len(left_out) == 150 and read != left_out
-    health = [i for i, r in enumerate(rows) if "santé" in r["tags"]]
+    health = [i for i, tags in enumerate(load_articles(sectioned_path).tags) if "santé" in tags]
     assert sum(read[i] for i in health) > sum(left_out[i] for i in health)  # the section raised its tag

@@ -220,23 +220,18 @@ def test_an_unwritable_feedback_file_is_503(model, tmp_path):
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM and "Traceback" not in r.text
 
 
-def test_a_section_in_the_request_is_read_as_the_corpus_reader_reads_it(mini_path, tmp_path):
+def test_a_section_in_the_request_is_read_as_the_corpus_reader_reads_it(sectioned_path, tmp_path):
     """A model trained with sections gets the request's `section` as it got the corpus's."""
     from classifier import article_text, train
 
-    rows = [json.loads(line) for line in mini_path.read_text(encoding="utf-8").splitlines()]
-    for r in rows:
-        r["section"] = "Santé publique" if "santé" in r["tags"] else "Monde"
-    data = tmp_path / "sections.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    sectioned = load_model(train(data, out=tmp_path / "run", min_tag_count=3).run_dir)
-    title, text = rows[0]["title"], rows[0]["text"]
-    with_section = predict(sectioned, [article_text(title, text, "Santé publique")])[0].scores
+    sectioned = load_model(train(sectioned_path, out=tmp_path / "run", min_tag_count=3).run_dir)
+    first = json.loads(sectioned_path.read_text(encoding="utf-8").splitlines()[0])
+    title, text, section = first["title"], first["text"], "Santé publique"  # (Monde is past max_df: no term)
+    with_section = predict(sectioned, [article_text(title, text, section)])[0].scores
     assert with_section != predict(sectioned, [article_text(title, text)])[0].scores
     with TestClient(create_app(model=sectioned, feedback=tmp_path / "fb.jsonl")) as c:
-        one = c.post("/v1/tag", json={"title": title, "text": text, "section": "Santé publique"}).json()
-        batch = c.post("/v1/tag-batch", json={"documents": [{"title": title, "text": text,
-                                                             "section": "Santé publique"}]}).json()
+        one = c.post("/v1/tag", json={"title": title, "text": text, "section": section}).json()
+        batch = c.post("/v1/tag-batch", json={"documents": [{"title": title, "text": text, "section": section}]}).json()
         assert c.post("/v1/tag", json={"text": text, "section": 3}).status_code == 422
     assert {t["tag"]: t["score"] for t in one["tags"]} == with_section
     assert {t["tag"]: t["score"] for t in batch["results"][0]["tags"]} == with_section

@@ -112,7 +112,7 @@ def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, form
     """On a worker: tag one part and write it as part-<index>.<format>; what it read, skipped and repaired."""
     model = _model(run_dir)
     predictions, skipped, repaired, numbered = [], [], [], 0
-    columns = {k: options.get(k) for k in ("text_col", "title_col", "id_col", "section_col")}
+    columns = {k: options[k] for k in ("text_col", "title_col", "id_col", "section_col")}
     for batch in iter_articles(path, part=part, tags_col=None, require_tags=False, on_error=options["on_error"],
                                **columns):
         skipped += [(s.where, s.reason) for s in batch.skipped]
@@ -158,8 +158,7 @@ def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Pa
     for old in out.glob("part-*.*"):  # a rerun replaces the parts; none may be left from a larger run
         old.unlink()
     options = {"text_col": text_col, "title_col": title_col, "id_col": id_col, "section_col": section_col,
-               "top_k": top_k,
-               "threshold": threshold, "min_share": min_share, "on_error": on_error}
+               "top_k": top_k, "threshold": threshold, "min_share": min_share, "on_error": on_error}
     try:
         with cluster(address) as client:
             from distributed import as_completed

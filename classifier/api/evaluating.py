@@ -39,8 +39,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
              title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
              section_col: str | None = "section", feedback: str | Path | None = None, by_month: bool = False,
-             date_col: str = "date",
-             progress: Progress | None = None) -> EvaluateResult:
+             date_col: str = "date", progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
 

@@ -77,8 +77,8 @@ def read_batches(text: str | None = None, file: str | Path | None = None, *, bat
     articles, read as they are needed."""
     if file is not None and text is None and is_corpus_file(file):
         yield from iter_articles(file, batch_size=batch_size, text_col=text_col, title_col=title_col,
-                                 section_col=section_col, id_col=id_col,
-                                 tags_col=None, require_tags=False, on_error=on_error)
+                                 section_col=section_col, id_col=id_col, tags_col=None, require_tags=False,
+                                 on_error=on_error)
     else:
         yield read_texts(text, file, text_col=text_col, title_col=title_col, id_col=id_col, section_col=section_col)
 

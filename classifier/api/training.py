@@ -83,8 +83,7 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
         if not len(corrections):
             raise DataError(f"{feedback}: no feedback event could be read; nothing to add to the training data")
     source = CorpusStream(path, text_col=text_col, tags_col=tags_col, title_col=title_col, section_col=section_col,
-                          id_col=id_col,
-                          tag_sep=tag_sep, on_error=on_error, tag_map=mapping, extra=corrections)
+                          id_col=id_col, tag_sep=tag_sep, on_error=on_error, tag_map=mapping, extra=corrections)
     leakage = []
     test_path = Path(test_data) if test_data is not None else (DEFAULT_TEST if data is None else None)
     if test_path is not None:

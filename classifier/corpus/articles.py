@@ -170,7 +170,7 @@ def section_word(section: Any) -> str:
     empty). The word features learn it like any other word; a text without a section lacks it."""
     if section is None or isinstance(section, (dict, list)):
         return ""
-    name = "_".join(_NON_WORD.split(prepare_fr(str(section)))).strip("_")
+    name = _NON_WORD.sub("_", prepare_fr(str(section))).strip("_")
     return f"section_{name}" if name else ""
 
 
