@@ -29,6 +29,7 @@ _WHERE = {
     "WriteError": "classifier.errors",
     "StorageError": "classifier.errors", "artifacts_root": "classifier.api.runs",
     "resolve_model_dir": "classifier.api.runs", "read_manifest": "classifier.api.runs",
+    "section_column": "classifier.api.runs",
     "article_text": "classifier.corpus.articles", "read_feedback": "classifier.corpus.feedback",
     "load_corrections": "classifier.corpus.feedback", "feedback_file": "classifier.api.feedback",
     "record_feedback": "classifier.api.feedback", "create_app": "classifier.service.app",

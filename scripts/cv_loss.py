@@ -2,7 +2,8 @@
 """Loss and regularisation compared by k-fold cross-validation on a training split (never test).
 
 usage: python scripts/cv_loss.py TRAIN.jsonl [--language fr|en] [--min-tag-count N] [--folds 5]
-       [--losses ridge,squared_hinge,ensemble] [--alphas 0.15,0.3,0.6] [--title-weight W] [--json OUT]
+       [--losses ridge,squared_hinge,ensemble] [--alphas 0.15,0.3,0.6] [--title-weight W]
+       [--section-col COL] [--json OUT]
 
 Folds are dealt by a hash of the article id, as in scripts/cv_thresholds.py. Each fold trains one
 model per (loss, alpha) on the other folds (every other setting the default) and decides the
@@ -28,8 +29,9 @@ def main() -> None:
     ap.add_argument("--losses", default="ridge,squared_hinge,ensemble")
     ap.add_argument("--alphas", default="0.15,0.3,0.6")
     ap.add_argument("--title-weight", type=int, default=3, help="the model's default: 3")
+    ap.add_argument("--section-col", default="section", help="the section column ('' leaves it out)")
     args = ap.parse_args()
-    corpus = load_articles(args.train, merge_variants=False)
+    corpus = load_articles(args.train, merge_variants=False, section_col=args.section_col or None)
     labels = frequent_tags(corpus.tags, args.min_tag_count)
     gold = indicator(corpus.tags, labels)
     results = []
@@ -42,7 +44,8 @@ def main() -> None:
             for test, model, scores in cross_fit(corpus, args.folds, make):
                 pred[test] = on_labels(model.decide(scores), model.classes_, labels)
             m = f1(gold, pred)
-            row = {"loss": loss, "alpha": alpha, "title_weight": args.title_weight, "micro_f1": m["micro_f1"],
+            row = {"loss": loss, "alpha": alpha, "title_weight": args.title_weight,
+                   "section_col": args.section_col or None, "micro_f1": m["micro_f1"],
                    "macro_f1": m["macro_f1"], "seconds_per_fold": round((time.perf_counter() - start) / args.folds, 1)}
             results.append(row)
             print(f"{row['micro_f1']:.4f}  {row['macro_f1']:.4f}  {loss} alpha {alpha}  "

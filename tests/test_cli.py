@@ -553,3 +553,22 @@ def test_the_section_column_is_learned_and_read_at_prediction_unless_left_out(se
     assert len(read) == len(left_out) == 150 and read != left_out
     health = [i for i, tags in enumerate(load_articles(sectioned_path).tags) if "santé" in tags]
     assert sum(read[i] for i in health) > sum(left_out[i] for i in health)  # the section raised its tag
+
+
+def test_predict_reads_the_section_column_the_model_learned_from(sectioned_path, tmp_path):
+    rows = [json.loads(line) for line in sectioned_path.read_text(encoding="utf-8").splitlines()]
+    data = tmp_path / "rubriques.jsonl"
+    data.write_text("".join(json.dumps({**{k: v for k, v in r.items() if k != "section"}, "rubrique": r["section"]},
+                                       ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    model = str(tmp_path / "run")
+    r = run("train", str(data), "--out", model, "--section-col", "rubrique", "--min-tag-count", "3", "--quiet")
+    assert r.exit_code == 0, r.output
+
+    def scores(*option):
+        r = run("predict", "--model", model, "--file", str(data), "--format", "jsonl", "--quiet", *option)
+        assert r.exit_code == 0, r.output
+        return [json.loads(line)["scores"] for line in r.stdout.splitlines()]
+
+    by_default = scores()
+    assert by_default == scores("--section-col", "rubrique")  # auto: the manifest's column
+    assert by_default != scores("--section-col", "")

@@ -274,3 +274,16 @@ def test_a_run_that_cannot_be_written_says_why_and_leaves_latest_and_no_partial_
     with pytest.raises(WriteError, match=r"the run could not be written .*each of its files that was not rewritten"):
         save_model(trained.model, first.run_dir, {})  # an existing run, rewritten in place
     load_model(first.run_dir)
+
+
+def test_section_column_auto_reads_the_manifest_and_falls_back_for_older_runs(trained):
+    model = load_model(trained.run_dir)
+    assert model.manifest_["training_data"]["columns"] == {"text_col": "text", "title_col": "title",
+                                                            "section_col": "section"}
+    assert artifacts.section_column(model, "rubrique") == "rubrique"  # given wins
+    assert artifacts.section_column(model, None) is None
+    model.manifest_["training_data"]["columns"]["section_col"] = None  # trained with --section-col ''
+    assert artifacts.section_column(model, "auto") is None
+    del model.manifest_["training_data"]["columns"]  # saved before manifests named the columns
+    assert artifacts.section_column(model, "auto") == "section"
+    assert artifacts.section_column(None, "auto") == "section"

@@ -80,6 +80,7 @@ def test_cv_loss(cv_rows):
     assert [(r["loss"], r["alpha"]) for r in rows] == [("ridge", 0.3), ("ridge", 1.0), ("ensemble", 0.3),
                                                         ("ensemble", 1.0)]
     assert all(is_f1(r["micro_f1"]) and is_f1(r["macro_f1"]) and r["seconds_per_fold"] >= 0 for r in rows)
+    assert all(r["section_col"] == "section" for r in rows)
     assert len({(r["micro_f1"], r["macro_f1"]) for r in rows}) > 1
     # Ridge at alpha 0.3 is cv_thresholds.py's model (its --loss default) deciding the same folds.
     default = next(r for r in thresholds if r["rule"] == "micromacro (default)" and r["min_tags"] == 1)

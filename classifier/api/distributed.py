@@ -142,7 +142,7 @@ def tag_part(index: int, path: str, part: Part, run_dir: str, out_dir: str, form
 def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Path, *, address: str,
                        format: str = "jsonl", text_col: str = "text", title_col: str | None = "title",
                        id_col: str | None = None, top_k: int | None = None, threshold: float | None = None,
-                       min_share: float | None = None, on_error: OnError = "raise", section_col: str | None = "section",
+                       min_share: float | None = None, on_error: OnError = "raise", section_col: str | None = runs.AUTO,
                        progress: Progress | None = None) -> dict[str, Any]:
     """Tag the corpus `data` (a file, or a folder of files) on the Dask cluster at `address`, one
     part file per part in `out`. Returns a summary: parts, articles, skipped and repaired records, the
@@ -151,7 +151,7 @@ def predict_on_cluster(model: str | Path | None, data: str | Path, out: str | Pa
         raise DataError(f"--format must be one of {', '.join(FORMATS)} with --dask; got {format!r}")
     progress = progress or no_progress
     run_dir = str(runs.resolve_model_dir(model))
-    runs.load_model(run_dir)  # a bad model fails here, once, not on every worker
+    section_col = runs.section_column(runs.load_model(run_dir), section_col)  # a bad model fails here, once
     parts = corpus_parts(data)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
              compare_with: str | Path | None = None, learning_curve: bool = False,
              train_data: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
              title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-             section_col: str | None = "section", feedback: str | Path | None = None, by_month: bool = False,
+             section_col: str | None = runs.AUTO, feedback: str | Path | None = None, by_month: bool = False,
              date_col: str = "date", progress: Progress | None = None) -> EvaluateResult:
     """Evaluate a saved model on labeled `data` (default: the bundled test split) and write metrics.json,
     per_tag.csv, the plots and report.html into `out` (default: the model's run folder).
@@ -56,6 +56,7 @@ def evaluate(data: str | Path | None = None, *, model: str | Path | None = None,
     path = Path(data) if data is not None else DEFAULT_TEST
     run_dir = runs.resolve_model_dir(model)
     tagger = runs.load_model(run_dir)
+    section_col = runs.section_column(tagger, section_col)
     progress("reading", 0, 0)
     if feedback is not None and data is None:
         corpus = Corpus(str(feedback), [], [], [])
@@ -159,14 +160,16 @@ def with_feedback(corpus: Corpus, feedback: str | Path) -> Corpus:
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
                    out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
                    title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-                   section_col: str | None = "section", progress: Progress | None = None,
+                   section_col: str | None = runs.AUTO, progress: Progress | None = None,
                    **model_params: Any) -> dict[str, Any]:
     """Mean and spread of every metric over `folds` stratified folds of `data` (default: the bundled
     training split), with the settings of `model` (default: the latest run, if there is one; else the
     defaults) overridden by `model_params`. With `out`, also written to `out`/cross_validation.json."""
     path = Path(data) if data is not None else DEFAULT_TRAIN
     run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
-    params = {**(runs.load_model(run_dir).get_params() if run_dir is not None else {}), **model_params}
+    settings = runs.load_model(run_dir) if run_dir is not None else None
+    params = {**(settings.get_params() if settings is not None else {}), **model_params}
+    section_col = runs.section_column(settings, section_col)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,
                            tag_sep=tag_sep, section_col=section_col)
     result = _cross_validate(corpus, params, folds, progress=progress)

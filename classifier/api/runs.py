@@ -27,6 +27,19 @@ MANIFEST_FILE = "manifest.json"
 LATEST = "latest"
 
 
+AUTO = "auto"
+
+
+def section_column(model: Any | None, given: str | None) -> str | None:
+    """The section column to read: `given`, or for 'auto' the one `model`'s training read (its
+    manifest names it; None when it learned none; 'section' for runs saved before manifests named
+    it, and with no model)."""
+    if given != AUTO:
+        return given
+    columns = (getattr(model, "manifest_", None) or {}).get("training_data", {}).get("columns", {})
+    return columns.get("section_col", "section")
+
+
 def artifacts_root() -> Path:
     """Where runs go: $CLASSIFIER_ARTIFACTS, or ./artifacts."""
     return Path(os.environ.get("CLASSIFIER_ARTIFACTS", "artifacts"))

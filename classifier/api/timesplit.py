@@ -43,7 +43,7 @@ def _read(data: str | Path | None, columns: dict[str, Any]) -> tuple[Corpus, str
 def evaluate_by_date(data: str | Path | None = None, *, cutoff: str, model: str | Path | None = None,
                      out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
                      title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
-                     date_col: str = "date", section_col: str | None = "section", progress: Progress | None = None,
+                     date_col: str = "date", section_col: str | None = runs.AUTO, progress: Progress | None = None,
                      **model_params: Any) -> EvaluateResult:
     """Train on the articles of `data` dated before `cutoff` ("YYYY-MM-DD"), evaluate on those dated
     on or after it, and write the report into `out` (default: `date-split-<cutoff>` under the
@@ -53,14 +53,15 @@ def evaluate_by_date(data: str | Path | None = None, *, cutoff: str, model: str 
     counted in the notes. The result's `timeline` holds the split, the F1 by month of the later
     articles and the drift (`evaluation.timeline.drift`)."""
     progress = progress or no_progress
+    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
+    settings = runs.load_model(run_dir) if run_dir is not None else None
+    params = {**(settings.get_params() if settings is not None else {}), **model_params}
     columns = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col, tag_sep=tag_sep,
-                   date_col=date_col, section_col=section_col)
+                   date_col=date_col, section_col=runs.section_column(settings, section_col))
     progress("reading", 0, 0)
     corpus, where = _read(data, columns)
     progress("reading", len(corpus), len(corpus))
     split = split_by_date(corpus.dates, cutoff, where=where, date_col=date_col)
-    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
-    params = {**(runs.load_model(run_dir).get_params() if run_dir is not None else {}), **model_params}
     before, after = _rows(corpus, split.before, where), _rows(corpus, split.after, where)
     started = time.perf_counter()
     tagger = TagModel(**params).fit(before.texts, before.tags, progress=progress)

@@ -110,6 +110,7 @@ def train(data: str | Path | None = None, *, out: str | Path | None = None, text
         notes.append(numbering_note(path, corpus.numbered, len(corpus), id_col))
     seconds = time.perf_counter() - started
     manifest = build_manifest(model, corpus, path, seconds)
+    manifest["training_data"]["columns"] = {k: source.options[k] for k in ("text_col", "title_col", "section_col")}
     manifest["cluster"] = on_cluster
     if searched is not None:
         manifest["search"] = searched.record

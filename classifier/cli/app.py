@@ -26,6 +26,7 @@ from classifier.cli.options import (
     NEAR_THRESHOLD,
     ON_ERROR,
     QUIET,
+    READ_SECTION_COL,
     SECTION_COL,
     SPLIT_BY,
     TAG_MAP,
@@ -160,7 +161,7 @@ def predict(
                                            "tag's (0: off; default: the model's). Rare tags are exempt, as set at "
                                            "training."),
     explain: int = EXPLAIN, text_col: str = TEXT_COL, title_col: str = TITLE_COL, id_col: str | None = ID_COL,
-    section_col: str = SECTION_COL, on_error: OnError = ON_ERROR,
+    section_col: str = READ_SECTION_COL, on_error: OnError = ON_ERROR,
     quiet: bool = QUIET,
 ) -> None:
     """Tag a text, a file, stdin, or a whole corpus (read and written batch by batch).
@@ -176,7 +177,7 @@ def predict(
                                         section_col=section_col or None, on_error=on_error.value), quiet, explain)
     if format == PredictFormat.parquet or out is not None:
         output.fail("--format parquet and --out go with --dask; without it predictions go to stdout", 2)
-    from classifier import is_corpus_file, load_model, numbering_note, read_batches
+    from classifier import is_corpus_file, load_model, numbering_note, read_batches, section_column
     from classifier import predict as predict_tags
 
     def work() -> None:
@@ -189,7 +190,7 @@ def predict(
         done = numbered = 0
         with output.Reporter(quiet or not headed) as reporter:
             for batch in read_batches(text, file, text_col=text_col, title_col=title_col or None, id_col=id_col,
-                                      section_col=section_col or None, on_error=on_error.value):
+                                      section_col=section_column(tagger, section_col or None), on_error=on_error.value):
                 output.warn_read([(s.where, s.reason) for s in batch.skipped], batch.repaired)
                 writer.write(predict_tags(tagger, batch.texts, ids=batch.ids, top_k=top_k, threshold=threshold,
                                           min_share=min_share, explain=explain))
@@ -248,7 +249,7 @@ def evaluate(
     feedback: Path | None = FEEDBACK,
     split_by: SplitBy | None = SPLIT_BY, cutoff: str | None = CUTOFF, by_month: bool = BY_MONTH,
     text_col: str = TEXT_COL, title_col: str = TITLE_COL, tags_col: str = TAGS_COL, id_col: str | None = ID_COL,
-    date_col: str = DATE_COL, section_col: str = SECTION_COL,
+    date_col: str = DATE_COL, section_col: str = READ_SECTION_COL,
     format: Format = FORMAT,
     quiet: bool = QUIET,
 ) -> None:

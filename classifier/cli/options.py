@@ -85,7 +85,10 @@ TEXT_COL = typer.Option("text", "--text-col", help="Column or field with the art
 TITLE_COL = typer.Option("title", "--title-col", help="Column with the title (joined to the body when present).")
 SECTION_COL = typer.Option("section", "--section-col", help="Column with the article's section (Politique, "
                            "Sport...): learned as one more word of the title when present; '' to leave it out. "
-                           "Give the same at training and prediction.")
+                           "The run's manifest records it for prediction.")
+READ_SECTION_COL = typer.Option("auto", "--section-col", help="Column with the article's section, read as one "
+                                "more word of the title (auto: the column the model learned from; '' to leave "
+                                "it out).")
 TAGS_COL = typer.Option("tags", "--tags-col", help="Column with the tags: a list, or a delimited string.")
 ID_COL = typer.Option(None, "--id-col", help="Column with the article id (default: id; an article without "
                       "one is named by its line, and a warning says so). A named column must exist.")
