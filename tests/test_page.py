@@ -38,7 +38,7 @@ def test_the_page_is_self_contained_and_inserts_text_only():
     for needed in ('id="article"', 'id="title"', 'id="suggest"', 'id="send"', 'id="add-tag"', 'list="learned-tags"',
                    'id="status"', 'id="view"', 'request("v1/tag"', 'request("v1/tags")', 'request("v1/feedback"'):
         assert needed in page, needed
-    for control in ("title", "article", "add-tag"):
+    for control in ("title", "section", "article", "add-tag"):
         assert f'<label for="{control}"' in page, f"#{control} has a label"
 
 
@@ -124,12 +124,13 @@ def console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def open_and_suggest(driver, base, title: str, text: str):
+def open_and_suggest(driver, base, title: str, text: str, section: str = ""):
     """Load the page, fill the form (the text set directly: typing a long article is slow), click
     Suggest and wait for the tags; returns the [data-tag] elements."""
     driver.get(base + "/")
     wait(driver, lambda d: len(css(d, "#learned-tags option")) > 0)
     css(driver, "#title")[0].send_keys(title)
+    css(driver, "#section")[0].send_keys(section)
     driver.execute_script("document.getElementById('article').value = arguments[0]", text)
     css(driver, "#article")[0].send_keys(" ")  # and one real key stroke
     css(driver, "#suggest")[0].click()
@@ -198,7 +199,7 @@ def test_keep_reject_add_and_send_records_the_feedback(driver, server, model, ar
 
     base, feedback = server
     title, text = article
-    open_and_suggest(driver, base, title, text)
+    open_and_suggest(driver, base, title, text, "Société")
     suggested = [i.get_attribute("data-tag") for i in css(driver, "#suggested [data-tag]")]
     candidates = [i.get_attribute("data-tag") for i in css(driver, "#candidates [data-tag]")]
     css(driver, "#suggested [data-tag] .reject")[0].click()
@@ -217,7 +218,7 @@ def test_keep_reject_add_and_send_records_the_feedback(driver, server, model, ar
     assert "Feedback recorded" in status.text and status.get_attribute("class") == "ok", status.text
     event = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
     assert event["id"].startswith("desk-") and event["id"] in status.text
-    assert event["title"] == title and event["text"] == text + " "
+    assert event["title"] == title and event["text"] == text + " " and event["section"] == "Société"
     assert event["accepted"] == suggested[1:] and event["rejected"] == suggested[:1]
     assert event["added"] == added and event["model"] == css(driver, "#model")[0].text.removeprefix("model: ")
     assert css(driver, "#send")[0].get_attribute("disabled") is not None  # sent once
