@@ -157,6 +157,13 @@ def with_feedback(corpus: Corpus, feedback: str | Path) -> Corpus:
                   corpus.skipped + corrections.skipped, corpus.tag_merges, repaired=corpus.repaired)
 
 
+def settings_model(model: str | Path | None) -> tuple[Path | None, TagModel | None]:
+    """The run whose settings (and section column) a retraining takes: `model`, else the latest run;
+    (None, None) when there is none (the defaults)."""
+    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
+    return run_dir, runs.load_model(run_dir) if run_dir is not None else None
+
+
 def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str | Path | None = None,
                    out: str | Path | None = None, text_col: str = "text", tags_col: str = "tags",
                    title_col: str | None = "title", id_col: str | None = None, tag_sep: str | None = None,
@@ -166,8 +173,7 @@ def cross_validate(data: str | Path | None = None, *, folds: int = 5, model: str
     training split), with the settings of `model` (default: the latest run, if there is one; else the
     defaults) overridden by `model_params`. With `out`, also written to `out`/cross_validation.json."""
     path = Path(data) if data is not None else DEFAULT_TRAIN
-    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
-    settings = runs.load_model(run_dir) if run_dir is not None else None
+    run_dir, settings = settings_model(model)
     params = {**(settings.get_params() if settings is not None else {}), **model_params}
     section_col = runs.section_column(settings, section_col)
     corpus = load_articles(path, text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.api import runs
-from classifier.api.evaluating import EvaluateResult, explain_tags
+from classifier.api.evaluating import EvaluateResult, explain_tags, settings_model
 from classifier.api.training import build_manifest
 from classifier.corpus.articles import DEFAULT_TEST, DEFAULT_TRAIN, load_articles, numbering_note
 from classifier.corpus.reader import repaired_note
@@ -53,8 +53,7 @@ def evaluate_by_date(data: str | Path | None = None, *, cutoff: str, model: str 
     counted in the notes. The result's `timeline` holds the split, the F1 by month of the later
     articles and the drift (`evaluation.timeline.drift`)."""
     progress = progress or no_progress
-    run_dir = runs.resolve_model_dir(model) if model is not None else runs.latest_run()
-    settings = runs.load_model(run_dir) if run_dir is not None else None
+    run_dir, settings = settings_model(model)
     params = {**(settings.get_params() if settings is not None else {}), **model_params}
     columns = dict(text_col=text_col, tags_col=tags_col, title_col=title_col, id_col=id_col, tag_sep=tag_sep,
                    date_col=date_col, section_col=runs.section_column(settings, section_col))
